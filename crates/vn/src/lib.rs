@@ -1,0 +1,1 @@
+//! Vietnamese language and calendar kit (placeholder until implemented).
