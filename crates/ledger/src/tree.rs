@@ -1,0 +1,222 @@
+//! An in-memory, append-only Merkle tree that keeps every complete subtree.
+//!
+//! Level 0 holds the leaf hashes; level `k` holds the hash of every complete
+//! subtree of `2^k` leaves, in order. A log of `n` entries therefore keeps
+//! `n + n/2 + n/4 + … < 2n` hashes: about 64 bytes per entry (plus up to as
+//! much again, transiently, while a level's `Vec` grows). Any root, inclusion
+//! proof or consistency proof, for any past size, is assembled from
+//! `O(log n)` stored hashes and at most `O(log n)` fresh node hashes for the
+//! one incomplete subtree along the right edge of the asked-for size; nothing
+//! is ever rehashed from the leaves.
+
+use crate::hash::{node_hash, Hash, EMPTY_ROOT};
+use crate::proof::ProofError;
+
+/// An append-only RFC 9162 Merkle tree over leaf hashes.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Tree {
+    /// `levels[k][i]` is the hash of leaves `[i * 2^k, (i + 1) * 2^k)`.
+    /// Invariant: `levels[k].len() == len >> k` for every stored level, and
+    /// there is no level past the last non-empty one.
+    levels: Vec<Vec<Hash>>,
+}
+
+impl std::fmt::Debug for Tree {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Tree")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The largest power of two strictly below `n`. Requires `n >= 2`.
+fn split_point(n: u64) -> u64 {
+    1 << (u64::BITS - 1 - (n - 1).leading_zeros())
+}
+
+impl Tree {
+    /// An empty tree.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Builds a tree from leaf hashes in log order, hashing each level in one
+    /// pass (faster than appending one by one).
+    pub fn from_leaf_hashes(leaf_hashes: impl IntoIterator<Item = Hash>) -> Self {
+        let leaves: Vec<Hash> = leaf_hashes.into_iter().collect();
+        if leaves.is_empty() {
+            return Self::new();
+        }
+        let mut levels = vec![leaves];
+        loop {
+            let below = &levels[levels.len() - 1];
+            if below.len() < 2 {
+                break;
+            }
+            let above: Vec<Hash> = below
+                .chunks_exact(2)
+                .map(|pair| node_hash(&pair[0], &pair[1]))
+                .collect();
+            levels.push(above);
+        }
+        Self { levels }
+    }
+
+    /// The number of leaves.
+    pub fn len(&self) -> u64 {
+        self.levels.first().map_or(0, |leaves| leaves.len() as u64)
+    }
+
+    /// Whether the tree has no leaves.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends a leaf hash and returns its index.
+    pub fn append(&mut self, leaf_hash: Hash) -> u64 {
+        let index = self.len();
+        if self.levels.is_empty() {
+            self.levels.push(Vec::new());
+        }
+        self.levels[0].push(leaf_hash);
+        // Every time a level gets an even count, its last two hashes complete
+        // a subtree one level up.
+        let mut level = 0;
+        while self.levels[level].len().is_multiple_of(2) {
+            let nodes = &self.levels[level];
+            let parent = node_hash(&nodes[nodes.len() - 2], &nodes[nodes.len() - 1]);
+            if self.levels.len() == level + 1 {
+                self.levels.push(Vec::new());
+            }
+            self.levels[level + 1].push(parent);
+            level += 1;
+        }
+        index
+    }
+
+    /// The leaf hash at `index`, if the tree has that many leaves.
+    pub fn leaf(&self, index: u64) -> Option<Hash> {
+        let index = usize::try_from(index).ok()?;
+        self.levels.first()?.get(index).copied()
+    }
+
+    /// The root of the whole tree.
+    pub fn root(&self) -> Hash {
+        if self.is_empty() {
+            EMPTY_ROOT
+        } else {
+            self.range_hash(0, self.len())
+        }
+    }
+
+    /// The root the tree had when it held `size` leaves.
+    pub fn root_at(&self, size: u64) -> Result<Hash, ProofError> {
+        self.check_size(size)?;
+        if size == 0 {
+            Ok(EMPTY_ROOT)
+        } else {
+            Ok(self.range_hash(0, size))
+        }
+    }
+
+    /// The inclusion proof (audit path, RFC 9162 §2.1.3.1) of leaf `index` in
+    /// the tree of the first `size` leaves, lowest level first.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ProofError> {
+        self.check_size(size)?;
+        if index >= size {
+            return Err(ProofError::IndexOutOfRange { index, size });
+        }
+        // Walk down from the root of [0, size) as PATH(m, D[n]) recurses,
+        // collecting the sibling of each subtree entered, then reverse so the
+        // lowest sibling comes first.
+        let mut top_down = Vec::with_capacity(crate::proof::inclusion_proof_len(index, size));
+        let (mut low, mut high) = (0, size);
+        while high - low > 1 {
+            let middle = low + split_point(high - low);
+            if index < middle {
+                top_down.push(self.range_hash(middle, high));
+                high = middle;
+            } else {
+                top_down.push(self.range_hash(low, middle));
+                low = middle;
+            }
+        }
+        top_down.reverse();
+        Ok(top_down)
+    }
+
+    /// The consistency proof (RFC 9162 §2.1.4.1) that the tree of the first
+    /// `size2` leaves extends the tree of the first `size1` leaves. Equal sizes
+    /// give an empty proof; `size1 == 0` is refused like the verifier refuses it.
+    pub fn consistency_proof(&self, size1: u64, size2: u64) -> Result<Vec<Hash>, ProofError> {
+        self.check_size(size2)?;
+        if size1 > size2 {
+            return Err(ProofError::SizesOutOfOrder { size1, size2 });
+        }
+        if size1 == 0 {
+            return Err(ProofError::EmptyOldTree);
+        }
+        if size1 == size2 {
+            return Ok(Vec::new());
+        }
+        // SUBPROOF(m, D[low:high], whole_old_tree) unrolled: each step enters
+        // the half holding the old tree's right edge and records the other half.
+        let mut top_down = Vec::with_capacity(crate::proof::consistency_proof_len(size1, size2));
+        let (mut low, mut high) = (0, size2);
+        let mut old_tree_is_whole_subtree = true;
+        while size1 != high {
+            let middle = low + split_point(high - low);
+            if size1 <= middle {
+                top_down.push(self.range_hash(middle, high));
+                high = middle;
+            } else {
+                top_down.push(self.range_hash(low, middle));
+                low = middle;
+                old_tree_is_whole_subtree = false;
+            }
+        }
+        let mut proof = Vec::with_capacity(top_down.len() + 1);
+        if !old_tree_is_whole_subtree {
+            // The old tree's right edge ends exactly at a subtree [low, size1)
+            // of the new tree, whose hash the verifier cannot know.
+            proof.push(self.range_hash(low, high));
+        }
+        proof.extend(top_down.into_iter().rev());
+        Ok(proof)
+    }
+
+    fn check_size(&self, size: u64) -> Result<(), ProofError> {
+        let len = self.len();
+        if size > len {
+            Err(ProofError::SizeBeyondLog { size, len })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The RFC 9162 hash of leaves `[start, end)`.
+    ///
+    /// Valid for the ranges the tree's recursion produces: `start` is a
+    /// multiple of a power of two at least `end - start`, so the range splits
+    /// into stored complete subtrees of strictly decreasing size, and its hash
+    /// is their right fold. Requires `start < end <= len`.
+    fn range_hash(&self, start: u64, end: u64) -> Hash {
+        let mut pieces: [Hash; 64] = [[0; 32]; 64];
+        let mut count = 0;
+        let mut position = start;
+        while position < end {
+            let remaining = end - position;
+            let largest_fitting = u64::BITS - 1 - remaining.leading_zeros();
+            let level = position.trailing_zeros().min(largest_fitting);
+            pieces[count] = self.levels[level as usize][(position >> level) as usize];
+            count += 1;
+            position += 1 << level;
+        }
+        let mut hash = pieces[count - 1];
+        for piece in pieces[..count - 1].iter().rev() {
+            hash = node_hash(piece, &hash);
+        }
+        hash
+    }
+}
