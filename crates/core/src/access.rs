@@ -1,0 +1,390 @@
+//! Roles and the permission matrix.
+//!
+//! Every action a user can take through the web interface, the JSON API or
+//! the CLI is named by an [`Action`]; the server asks [`RoleSet::permits`]
+//! before doing it. The matrix lives in one `match` so that a reviewer can
+//! read the whole access policy on one screen, and a test walks every
+//! role × action pair against an independently written table.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A role a person holds in the agency (or `Citizen` for the public).
+///
+/// The staff roles follow Decree 64 Art. 44–47 and Decree 30/2020: the IT
+/// unit administers the node, clerks (văn thư) keep the registers,
+/// specialists (chuyên viên) draft and process, leaders (lãnh đạo) assign,
+/// approve and sign, and the security and privacy officers oversee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Administrator,
+    ItOfficer,
+    Clerk,
+    Specialist,
+    Leader,
+    SecurityOfficer,
+    PrivacyOfficer,
+    Citizen,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::Administrator,
+        Role::ItOfficer,
+        Role::Clerk,
+        Role::Specialist,
+        Role::Leader,
+        Role::SecurityOfficer,
+        Role::PrivacyOfficer,
+        Role::Citizen,
+    ];
+
+    /// The stable machine name used in the database, the CLI and the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Administrator => "administrator",
+            Role::ItOfficer => "it_officer",
+            Role::Clerk => "clerk",
+            Role::Specialist => "specialist",
+            Role::Leader => "leader",
+            Role::SecurityOfficer => "security_officer",
+            Role::PrivacyOfficer => "privacy_officer",
+            Role::Citizen => "citizen",
+        }
+    }
+
+    /// Whether the role belongs to agency staff (as opposed to the public).
+    pub fn is_staff(self) -> bool {
+        self != Role::Citizen
+    }
+
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A role name that is not one of [`Role::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?}; known roles: administrator, it_officer, clerk, specialist, leader, security_officer, privacy_officer, citizen")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase().replace('-', "_");
+        Role::ALL
+            .into_iter()
+            .find(|role| role.code() == wanted)
+            .ok_or_else(|| UnknownRole(s.to_owned()))
+    }
+}
+
+/// The set of roles one account holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct RoleSet(u16);
+
+/// Why a set of roles cannot be given to an account.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoleSetError {
+    #[error("a citizen account cannot hold staff roles")]
+    CitizenWithStaffRole,
+    #[error("a staff account cannot hold the citizen role")]
+    StaffWithCitizenRole,
+    #[error("an account needs at least one role")]
+    Empty,
+}
+
+/// The two kinds of account: agency staff and members of the public.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountKind {
+    Staff,
+    Citizen,
+}
+
+impl AccountKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            AccountKind::Staff => "staff",
+            AccountKind::Citizen => "citizen",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "staff" => Some(AccountKind::Staff),
+            "citizen" => Some(AccountKind::Citizen),
+            _ => None,
+        }
+    }
+}
+
+impl RoleSet {
+    pub const EMPTY: RoleSet = RoleSet(0);
+
+    pub fn single(role: Role) -> Self {
+        RoleSet(role.bit())
+    }
+
+    pub fn contains(self, role: Role) -> bool {
+        self.0 & role.bit() != 0
+    }
+
+    pub fn insert(&mut self, role: Role) {
+        self.0 |= role.bit();
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Role> {
+        Role::ALL
+            .into_iter()
+            .filter(move |role| self.contains(*role))
+    }
+
+    /// Whether any role in the set permits `action`.
+    pub fn permits(self, action: Action) -> bool {
+        self.iter().any(|role| role_permits(role, action))
+    }
+
+    /// Checks that these roles fit an account of `kind`.
+    pub fn validate_for(self, kind: AccountKind) -> Result<(), RoleSetError> {
+        if self.is_empty() {
+            return Err(RoleSetError::Empty);
+        }
+        let has_staff_role = self.iter().any(Role::is_staff);
+        match kind {
+            AccountKind::Citizen if has_staff_role => Err(RoleSetError::CitizenWithStaffRole),
+            AccountKind::Staff if self.contains(Role::Citizen) => {
+                Err(RoleSetError::StaffWithCitizenRole)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Roles as their codes joined by commas, for storage and display.
+    pub fn to_codes(self) -> String {
+        self.iter().map(Role::code).collect::<Vec<_>>().join(",")
+    }
+
+    /// Parses a comma-separated list of role codes.
+    pub fn parse_codes(codes: &str) -> Result<Self, UnknownRole> {
+        let mut set = RoleSet::EMPTY;
+        for code in codes
+            .split(',')
+            .map(str::trim)
+            .filter(|code| !code.is_empty())
+        {
+            set.insert(code.parse()?);
+        }
+        Ok(set)
+    }
+}
+
+impl FromIterator<Role> for RoleSet {
+    fn from_iter<I: IntoIterator<Item = Role>>(iter: I) -> Self {
+        let mut set = RoleSet::EMPTY;
+        for role in iter {
+            set.insert(role);
+        }
+        set
+    }
+}
+
+/// Everything a signed-in user can ask the node to do.
+///
+/// Public, anonymous actions (reading the portal, logging in) are not listed:
+/// they need no permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// See one's own account page.
+    AccountView,
+    /// Change one's own password.
+    AccountChangePassword,
+    /// Enrol or remove one's own TOTP second factor.
+    AccountManageTwoFactor,
+    /// Enter the staff work area.
+    StaffAreaView,
+    /// List and view staff and citizen accounts.
+    UserList,
+    /// Create accounts.
+    UserCreate,
+    /// Change the roles of an account.
+    UserSetRoles,
+    /// Set a new password for someone else's account.
+    UserResetPassword,
+    /// Disable or re-enable an account, or unlock it after failed logins.
+    UserDisable,
+    /// Manage the agency's organisation record and its units.
+    OrganizationManage,
+    /// Read the audit ledger's entries (who did what), not just its hashes.
+    LedgerViewEntries,
+    /// Sign a new ledger checkpoint on demand.
+    LedgerCheckpoint,
+    /// See the node's effective configuration (secrets masked).
+    ConfigView,
+}
+
+impl Action {
+    pub const ALL: [Action; 13] = [
+        Action::AccountView,
+        Action::AccountChangePassword,
+        Action::AccountManageTwoFactor,
+        Action::StaffAreaView,
+        Action::UserList,
+        Action::UserCreate,
+        Action::UserSetRoles,
+        Action::UserResetPassword,
+        Action::UserDisable,
+        Action::OrganizationManage,
+        Action::LedgerViewEntries,
+        Action::LedgerCheckpoint,
+        Action::ConfigView,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Action::AccountView => "account_view",
+            Action::AccountChangePassword => "account_change_password",
+            Action::AccountManageTwoFactor => "account_manage_two_factor",
+            Action::StaffAreaView => "staff_area_view",
+            Action::UserList => "user_list",
+            Action::UserCreate => "user_create",
+            Action::UserSetRoles => "user_set_roles",
+            Action::UserResetPassword => "user_reset_password",
+            Action::UserDisable => "user_disable",
+            Action::OrganizationManage => "organization_manage",
+            Action::LedgerViewEntries => "ledger_view_entries",
+            Action::LedgerCheckpoint => "ledger_checkpoint",
+            Action::ConfigView => "config_view",
+        }
+    }
+}
+
+/// The access policy: which single role permits which action.
+///
+/// Least privilege: only administrators manage accounts; the IT officer runs
+/// the node (configuration, checkpoints, audit reading) but cannot grant
+/// roles; the security officer reads the audit ledger; business roles see
+/// only their own account and the staff area.
+fn role_permits(role: Role, action: Action) -> bool {
+    use Action::*;
+    match action {
+        AccountView | AccountChangePassword | AccountManageTwoFactor => true,
+        StaffAreaView => role.is_staff(),
+        UserList | UserCreate | UserSetRoles | UserResetPassword | UserDisable
+        | OrganizationManage => role == Role::Administrator,
+        LedgerViewEntries => matches!(
+            role,
+            Role::Administrator | Role::ItOfficer | Role::SecurityOfficer
+        ),
+        LedgerCheckpoint | ConfigView => matches!(role, Role::Administrator | Role::ItOfficer),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_codes_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(role.code().parse::<Role>(), Ok(role));
+        }
+        assert_eq!("IT-Officer".parse::<Role>(), Ok(Role::ItOfficer));
+        assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn role_sets_parse_and_validate() {
+        let set = RoleSet::parse_codes("clerk, leader").unwrap();
+        assert!(set.contains(Role::Clerk) && set.contains(Role::Leader));
+        assert_eq!(set.to_codes(), "clerk,leader");
+        assert_eq!(set.validate_for(AccountKind::Staff), Ok(()));
+        assert_eq!(
+            set.validate_for(AccountKind::Citizen),
+            Err(RoleSetError::CitizenWithStaffRole)
+        );
+        assert_eq!(
+            RoleSet::single(Role::Citizen).validate_for(AccountKind::Staff),
+            Err(RoleSetError::StaffWithCitizenRole)
+        );
+        assert_eq!(
+            RoleSet::EMPTY.validate_for(AccountKind::Staff),
+            Err(RoleSetError::Empty)
+        );
+    }
+
+    /// The policy written out a second time, as a table a reviewer can
+    /// compare with the decree's allocation of duties. The test walks every
+    /// role × action pair, so a change to either side is caught.
+    #[test]
+    fn permission_matrix_matches_the_written_policy() {
+        use Action::*;
+        let own = [AccountView, AccountChangePassword, AccountManageTwoFactor];
+        let table: [(Role, Vec<Action>); 8] = [
+            (
+                Role::Administrator,
+                [
+                    &own[..],
+                    &[
+                        StaffAreaView,
+                        UserList,
+                        UserCreate,
+                        UserSetRoles,
+                        UserResetPassword,
+                        UserDisable,
+                        OrganizationManage,
+                        LedgerViewEntries,
+                        LedgerCheckpoint,
+                        ConfigView,
+                    ],
+                ]
+                .concat(),
+            ),
+            (
+                Role::ItOfficer,
+                [
+                    &own[..],
+                    &[
+                        StaffAreaView,
+                        LedgerViewEntries,
+                        LedgerCheckpoint,
+                        ConfigView,
+                    ],
+                ]
+                .concat(),
+            ),
+            (Role::Clerk, [&own[..], &[StaffAreaView]].concat()),
+            (Role::Specialist, [&own[..], &[StaffAreaView]].concat()),
+            (Role::Leader, [&own[..], &[StaffAreaView]].concat()),
+            (
+                Role::SecurityOfficer,
+                [&own[..], &[StaffAreaView, LedgerViewEntries]].concat(),
+            ),
+            (Role::PrivacyOfficer, [&own[..], &[StaffAreaView]].concat()),
+            (Role::Citizen, own.to_vec()),
+        ];
+        for (role, allowed) in &table {
+            for action in Action::ALL {
+                assert_eq!(
+                    RoleSet::single(*role).permits(action),
+                    allowed.contains(&action),
+                    "{role} × {action:?}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! The vocabulary of the audit ledger.
+//!
+//! Every security-relevant action becomes one ledger entry. An entry names
+//! who acted, what they did, on what, when and from where, plus a SHA-256 of
+//! the affected data. It never holds a secret: no password, no token, no
+//! TOTP seed, no private key, ever.
+
+use serde::{Deserialize, Serialize};
+
+/// What happened, as a stable dotted code (`auth.login.success`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuditAction {
+    LoginSuccess,
+    LoginFailure,
+    LoginLockedOut,
+    Logout,
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+    TwoFactorFailure,
+    PasswordChanged,
+    PasswordResetRequested,
+    PasswordResetCompleted,
+    UserCreated,
+    UserRolesChanged,
+    UserDisabled,
+    UserEnabled,
+    UserPasswordSetByAdmin,
+    UserUnlocked,
+    OrganizationCreated,
+    ConfigChanged,
+    NodeStarted,
+    NodeStopped,
+    LedgerCheckpointRequested,
+    CsrfRejected,
+}
+
+impl AuditAction {
+    pub fn code(self) -> &'static str {
+        match self {
+            AuditAction::LoginSuccess => "auth.login.success",
+            AuditAction::LoginFailure => "auth.login.failure",
+            AuditAction::LoginLockedOut => "auth.login.locked_out",
+            AuditAction::Logout => "auth.logout",
+            AuditAction::TwoFactorEnabled => "auth.2fa.enabled",
+            AuditAction::TwoFactorDisabled => "auth.2fa.disabled",
+            AuditAction::TwoFactorFailure => "auth.2fa.failure",
+            AuditAction::PasswordChanged => "auth.password.changed",
+            AuditAction::PasswordResetRequested => "auth.password.reset_requested",
+            AuditAction::PasswordResetCompleted => "auth.password.reset_completed",
+            AuditAction::UserCreated => "user.created",
+            AuditAction::UserRolesChanged => "user.roles_changed",
+            AuditAction::UserDisabled => "user.disabled",
+            AuditAction::UserEnabled => "user.enabled",
+            AuditAction::UserPasswordSetByAdmin => "user.password_set_by_admin",
+            AuditAction::UserUnlocked => "user.unlocked",
+            AuditAction::OrganizationCreated => "organization.created",
+            AuditAction::ConfigChanged => "config.changed",
+            AuditAction::NodeStarted => "node.started",
+            AuditAction::NodeStopped => "node.stopped",
+            AuditAction::LedgerCheckpointRequested => "ledger.checkpoint_requested",
+            AuditAction::CsrfRejected => "security.csrf_rejected",
+        }
+    }
+}
+
+/// Who performed an action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Actor {
+    /// A signed-in account, by username.
+    User(String),
+    /// Someone not (yet) signed in; for a failed login, the name they typed.
+    Anonymous(Option<String>),
+    /// An operator at the node's command line.
+    Operator(String),
+    /// The node itself (background jobs, start-up).
+    System,
+}
+
+impl Actor {
+    /// The compact textual form stored in the ledger (`user:lan.nt`).
+    pub fn to_code(&self) -> String {
+        match self {
+            Actor::User(name) => format!("user:{name}"),
+            Actor::Anonymous(Some(name)) => format!("anonymous:{name}"),
+            Actor::Anonymous(None) => "anonymous".to_owned(),
+            Actor::Operator(name) => format!("cli:{name}"),
+            Actor::System => "system".to_owned(),
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! Content-addressed blob storage: local disk by default, any S3-compatible
+//! service by configuration.
+//!
+//! A blob's name is the SHA-256 of its bytes (`sha256/ab/cd/abcd…`), so the
+//! same content is stored once, a stored blob can always be re-checked
+//! against its name, and nothing is ever overwritten with different bytes.
+//! Uploads are spooled to a temporary file while hashing (so a 2 GB upload
+//! never sits in memory), then moved into the store in one piece or as a
+//! multipart upload; a failed or oversized upload leaves nothing behind.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as StorePath;
+use object_store::{ObjectStore, PutPayload, WriteMultipart};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+
+use crate::error::{Result, StoreError};
+
+/// Blobs up to this size are uploaded in one request.
+const SINGLE_PUT_MAX: u64 = 8 * 1024 * 1024;
+/// Part size for multipart uploads (S3's minimum is 5 MiB).
+const PART_SIZE: usize = 8 * 1024 * 1024;
+
+/// Where blobs live.
+#[derive(Clone)]
+pub enum BlobConfig {
+    Local {
+        root: PathBuf,
+    },
+    S3 {
+        endpoint: String,
+        bucket: String,
+        region: String,
+        access_key_id: String,
+        secret_access_key: String,
+        allow_http: bool,
+    },
+}
+
+impl std::fmt::Debug for BlobConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BlobConfig::Local { root } => f.debug_struct("Local").field("root", root).finish(),
+            BlobConfig::S3 {
+                endpoint,
+                bucket,
+                region,
+                ..
+            } => f
+                .debug_struct("S3")
+                .field("endpoint", endpoint)
+                .field("bucket", bucket)
+                .field("region", region)
+                .field("secret_access_key", &"***")
+                .finish(),
+        }
+    }
+}
+
+/// A stored blob: its SHA-256 and size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BlobRef {
+    pub sha256: [u8; 32],
+    pub size: u64,
+}
+
+impl BlobRef {
+    pub fn hex(&self) -> String {
+        hex::encode(self.sha256)
+    }
+}
+
+/// Parses a lower- or upper-case hex SHA-256.
+pub fn parse_hash(text: &str) -> Result<[u8; 32]> {
+    let bytes = hex::decode(text.trim())
+        .map_err(|error| StoreError::Invalid(format!("blob hash {text:?} is not hex: {error}")))?;
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Invalid(format!("blob hash {text:?} is not 32 bytes")))
+}
+
+fn key_for(sha256: &[u8; 32]) -> StorePath {
+    let hex = hex::encode(sha256);
+    StorePath::from(format!("sha256/{}/{}/{}", &hex[0..2], &hex[2..4], hex))
+}
+
+/// Handle on the blob store.
+#[derive(Clone)]
+pub struct BlobStore {
+    store: Arc<dyn ObjectStore>,
+    spool_dir: PathBuf,
+    description: String,
+}
+
+impl std::fmt::Debug for BlobStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.description)
+    }
+}
+
+impl BlobStore {
+    /// Opens the store; `spool_dir` holds uploads in progress.
+    pub fn open(config: &BlobConfig, spool_dir: PathBuf) -> Result<Self> {
+        std::fs::create_dir_all(&spool_dir)?;
+        let (store, description): (Arc<dyn ObjectStore>, String) = match config {
+            BlobConfig::Local { root } => {
+                std::fs::create_dir_all(root)?;
+                (
+                    Arc::new(LocalFileSystem::new_with_prefix(root)?),
+                    format!("local {}", root.display()),
+                )
+            }
+            BlobConfig::S3 {
+                endpoint,
+                bucket,
+                region,
+                access_key_id,
+                secret_access_key,
+                allow_http,
+            } => {
+                let mut builder = AmazonS3Builder::new()
+                    .with_bucket_name(bucket)
+                    .with_region(region)
+                    .with_access_key_id(access_key_id)
+                    .with_secret_access_key(secret_access_key)
+                    .with_allow_http(*allow_http);
+                if !endpoint.is_empty() {
+                    builder = builder
+                        .with_endpoint(endpoint)
+                        .with_virtual_hosted_style_request(false);
+                }
+                (
+                    Arc::new(builder.build()?),
+                    format!("s3 {endpoint}/{bucket}"),
+                )
+            }
+        };
+        Ok(BlobStore {
+            store,
+            spool_dir,
+            description,
+        })
+    }
+
+    pub fn describe(&self) -> &str {
+        &self.description
+    }
+
+    /// Stores bytes already in memory.
+    pub async fn put_bytes(&self, data: Bytes) -> Result<BlobRef> {
+        let sha256: [u8; 32] = Sha256::digest(&data).into();
+        let blob = BlobRef {
+            sha256,
+            size: data.len() as u64,
+        };
+        if !self.exists(&sha256).await? {
+            self.store
+                .put(&key_for(&sha256), PutPayload::from(data))
+                .await?;
+        }
+        Ok(blob)
+    }
+
+    /// Stores whatever `reader` yields, hashing as it goes, refusing more
+    /// than `max_size` bytes. Memory use stays at one buffer whatever the size.
+    pub async fn put_reader<R: AsyncRead + Unpin>(
+        &self,
+        mut reader: R,
+        max_size: Option<u64>,
+    ) -> Result<BlobRef> {
+        let spool = tempfile::NamedTempFile::new_in(&self.spool_dir)?;
+        let mut file = tokio::fs::File::from_std(spool.reopen()?);
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        let mut buffer = vec![0u8; 256 * 1024];
+        loop {
+            let read = reader.read(&mut buffer).await?;
+            if read == 0 {
+                break;
+            }
+            size += read as u64;
+            if let Some(limit) = max_size {
+                if size > limit {
+                    return Err(StoreError::Invalid(format!(
+                        "upload is larger than the limit of {limit} bytes"
+                    )));
+                }
+            }
+            hasher.update(&buffer[..read]);
+            file.write_all(&buffer[..read]).await?;
+        }
+        file.flush().await?;
+        drop(file);
+        let sha256: [u8; 32] = hasher.finalize().into();
+        let blob = BlobRef { sha256, size };
+        if self.exists(&sha256).await? {
+            return Ok(blob);
+        }
+        let key = key_for(&sha256);
+        let mut source = tokio::fs::File::open(spool.path()).await?;
+        if size <= SINGLE_PUT_MAX {
+            let mut data = Vec::with_capacity(size as usize);
+            source.read_to_end(&mut data).await?;
+            self.store.put(&key, PutPayload::from(data)).await?;
+        } else {
+            let upload = self.store.put_multipart(&key).await?;
+            let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+            let mut chunk = vec![0u8; PART_SIZE];
+            loop {
+                let read = read_full(&mut source, &mut chunk).await?;
+                if read == 0 {
+                    break;
+                }
+                writer.wait_for_capacity(2).await?;
+                writer.write(&chunk[..read]);
+            }
+            writer.finish().await?;
+        }
+        Ok(blob)
+    }
+
+    pub async fn exists(&self, sha256: &[u8; 32]) -> Result<bool> {
+        match self.store.head(&key_for(sha256)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Reads a whole blob into memory (for small blobs).
+    pub async fn get_bytes(&self, sha256: &[u8; 32]) -> Result<Bytes> {
+        match self.store.get(&key_for(sha256)).await {
+            Ok(result) => Ok(result.bytes().await?),
+            Err(object_store::Error::NotFound { .. }) => Err(StoreError::not_found(format!(
+                "blob {}",
+                hex::encode(sha256)
+            ))),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Streams a blob.
+    pub async fn get_stream(&self, sha256: &[u8; 32]) -> Result<BoxStream<'static, Result<Bytes>>> {
+        match self.store.get(&key_for(sha256)).await {
+            Ok(result) => Ok(result
+                .into_stream()
+                .map(|chunk| chunk.map_err(StoreError::from))
+                .boxed()),
+            Err(object_store::Error::NotFound { .. }) => Err(StoreError::not_found(format!(
+                "blob {}",
+                hex::encode(sha256)
+            ))),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Re-reads a blob and checks that its bytes still hash to its name.
+    pub async fn verify(&self, sha256: &[u8; 32]) -> Result<bool> {
+        let mut stream = self.get_stream(sha256).await?;
+        let mut hasher = Sha256::new();
+        while let Some(chunk) = stream.next().await {
+            hasher.update(&chunk?);
+        }
+        let actual: [u8; 32] = hasher.finalize().into();
+        Ok(&actual == sha256)
+    }
+
+    /// Removes a blob (used only by tests and retention jobs).
+    pub async fn delete(&self, sha256: &[u8; 32]) -> Result<()> {
+        self.store.delete(&key_for(sha256)).await?;
+        Ok(())
+    }
+
+    /// Overwrites a blob's stored bytes without renaming it. Only for tests
+    /// that prove corruption is detected.
+    #[doc(hidden)]
+    pub async fn corrupt_for_test(&self, sha256: &[u8; 32], bytes: Bytes) -> Result<()> {
+        self.store
+            .put(&key_for(sha256), PutPayload::from(bytes))
+            .await?;
+        Ok(())
+    }
+}
+
+async fn read_full(source: &mut tokio::fs::File, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        let read = source.read(&mut buffer[filled..]).await?;
+        if read == 0 {
+            break;
+        }
+        filled += read;
+    }
+    Ok(filled)
+}
