@@ -173,10 +173,11 @@ impl<R: BufRead> XmlIn<R> {
 
     /// The position the reader has reached (the start of the next event).
     pub fn position(&self) -> Position {
-        let guard = self.reader.get_ref();
+        // quick-xml may have consumed the `<` of the next tag already; its
+        // `buffer_position` accounts for that, and a `<` is no line end.
         Position {
-            byte_offset: guard.consumed,
-            line: guard.lines + 1,
+            byte_offset: self.reader.buffer_position() + self.bypassed,
+            line: self.reader.get_ref().lines + 1,
         }
     }
 
