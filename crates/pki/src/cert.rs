@@ -140,14 +140,12 @@ impl Certificate {
         self.parsed.tbs_certificate().subject()
     }
 
-    #[allow(dead_code)] // Used by the verifier, which lands next.
     pub(crate) fn issuer_name(&self) -> &Name {
         self.parsed.tbs_certificate().issuer()
     }
 
     /// Extended key usage purposes listed in the certificate (empty if the
     /// extension is absent).
-    #[allow(dead_code)] // Used by the verifier, which lands next.
     pub(crate) fn extended_key_usages(&self) -> Vec<ObjectIdentifier> {
         match self
             .parsed
@@ -174,7 +172,6 @@ impl Certificate {
 
     /// Whether keyUsage allows `bit`, or keyUsage is absent (which RFC 5280
     /// reads as "no restriction").
-    #[allow(dead_code)] // Used by the verifier, which lands next.
     pub(crate) fn key_usage_allows(&self, bit: x509_cert::ext::pkix::KeyUsages) -> bool {
         match self
             .parsed
@@ -188,7 +185,6 @@ impl Certificate {
     }
 
     /// The signed part, for checking the issuer's signature.
-    #[allow(dead_code)] // Used by the verifier, which lands next.
     pub(crate) fn tbs_der(&self) -> Result<Vec<u8>> {
         self.parsed.tbs_certificate().to_der().ctx("certificate")
     }
