@@ -720,7 +720,7 @@ impl<'a> Base64Stream<'a> {
                     .write_all(&self.decoded[..written])
                     .map_err(FeedError::Sink)?;
             }
-            Err(error) => self.fail(format!("base64 content is malformed: {error}")),
+            Err(error) => self.fail(describe_decode_error(&error)),
         }
         self.symbols.clear();
         Ok(())
@@ -733,6 +733,24 @@ impl<'a> Base64Stream<'a> {
             decoded_len: self.decoded_len,
             defect: self.defect,
         })
+    }
+}
+
+/// Words base64 errors for people; the crate's own offsets count only the symbols of the
+/// last chunk, which would mislead.
+fn describe_decode_error(error: &base64::DecodeSliceError) -> String {
+    use base64::{DecodeError, DecodeSliceError};
+    match error {
+        DecodeSliceError::DecodeError(DecodeError::InvalidLastSymbol(..)) => {
+            "the last base64 group has non-zero padding bits (not canonical base64)".to_owned()
+        }
+        DecodeSliceError::DecodeError(DecodeError::InvalidLength(_)) => {
+            "base64 content is truncated: its length is not a whole number of groups".to_owned()
+        }
+        DecodeSliceError::DecodeError(DecodeError::InvalidPadding) => {
+            "base64 padding is malformed".to_owned()
+        }
+        other => format!("base64 content is malformed: {other}"),
     }
 }
 
