@@ -13,13 +13,23 @@ use crate::hash::{node_hash, Hash, EMPTY_ROOT};
 use crate::proof::ProofError;
 
 /// An append-only RFC 9162 Merkle tree over leaf hashes.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct Tree {
     /// `levels[k][i]` is the hash of leaves `[i * 2^k, (i + 1) * 2^k)`.
-    /// Invariant: `levels[k].len() == len >> k` for every stored level, and
-    /// there is no level past the last non-empty one.
+    /// Invariant: `levels[k].len() == len >> k` for every stored level. Levels
+    /// above the top may exist empty, holding capacity from [`Tree::reserve`].
     levels: Vec<Vec<Hash>>,
 }
+
+/// Two trees are equal when they hold the same leaves: every other level is
+/// computed from them.
+impl PartialEq for Tree {
+    fn eq(&self, other: &Self) -> bool {
+        self.leaves() == other.leaves()
+    }
+}
+
+impl Eq for Tree {}
 
 impl std::fmt::Debug for Tree {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -63,6 +73,10 @@ impl Tree {
         Self { levels }
     }
 
+    fn leaves(&self) -> &[Hash] {
+        self.levels.first().map_or(&[], Vec::as_slice)
+    }
+
     /// The number of leaves.
     pub fn len(&self) -> u64 {
         self.levels.first().map_or(0, |leaves| leaves.len() as u64)
@@ -93,6 +107,24 @@ impl Tree {
             level += 1;
         }
         index
+    }
+
+    /// Makes room for `additional` more leaves on every level, so that
+    /// appending them never reallocates (e.g. before loading a log from
+    /// storage). Fails, changing nothing visible, when the memory cannot be had.
+    pub fn reserve(&mut self, additional: u64) -> Result<(), std::collections::TryReserveError> {
+        let target = self.len().saturating_add(additional);
+        let mut level = 0;
+        while level < 64 && target >> level > 0 {
+            if self.levels.len() == level {
+                self.levels.push(Vec::new());
+            }
+            let nodes = &mut self.levels[level];
+            let wanted = usize::try_from(target >> level).unwrap_or(usize::MAX);
+            nodes.try_reserve_exact(wanted.saturating_sub(nodes.len()))?;
+            level += 1;
+        }
+        Ok(())
     }
 
     /// The leaf hash at `index`, if the tree has that many leaves.
@@ -218,5 +250,63 @@ impl Tree {
             hash = node_hash(piece, &hash);
         }
         hash
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::leaf_hash;
+
+    fn stored_hashes(tree: &Tree) -> usize {
+        tree.levels.iter().map(Vec::len).sum()
+    }
+
+    #[test]
+    fn fewer_than_two_hashes_per_leaf_are_stored() {
+        let mut tree = Tree::new();
+        for i in 0u32..5000 {
+            tree.append(leaf_hash(&i.to_be_bytes()));
+            let n = tree.len() as usize;
+            // n + n/2 + n/4 + ... = 2n - popcount(n).
+            assert_eq!(stored_hashes(&tree), 2 * n - n.count_ones() as usize);
+        }
+    }
+
+    #[test]
+    fn appending_stores_the_same_levels_as_building() {
+        let leaves: Vec<Hash> = (0u32..300).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let mut appended = Tree::new();
+        for (count, leaf) in leaves.iter().enumerate() {
+            appended.append(*leaf);
+            let built = Tree::from_leaf_hashes(leaves[..=count].iter().copied());
+            assert_eq!(appended.levels, built.levels, "after {} leaves", count + 1);
+        }
+    }
+
+    #[test]
+    fn reserving_changes_nothing_visible() {
+        let leaves: Vec<Hash> = (0u32..100).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let mut reserved = Tree::new();
+        reserved.reserve(1000).unwrap();
+        assert_eq!(reserved, Tree::new());
+        assert_eq!(reserved.len(), 0);
+        assert_eq!(reserved.root(), EMPTY_ROOT);
+        for leaf in &leaves {
+            reserved.append(*leaf);
+        }
+        assert_eq!(reserved, Tree::from_leaf_hashes(leaves.iter().copied()));
+        assert!(reserved.levels[0].capacity() >= 1000);
+        assert!(reserved.reserve(u64::MAX - 5).is_err());
+        assert_eq!(reserved.len(), 100);
+        reserved.append(leaves[0]);
+        let mut expected = leaves.clone();
+        expected.push(leaves[0]);
+        let expected = Tree::from_leaf_hashes(expected);
+        assert_eq!(reserved.root(), expected.root());
+        assert_eq!(
+            reserved.inclusion_proof(100, 101),
+            expected.inclusion_proof(100, 101)
+        );
     }
 }
