@@ -182,9 +182,10 @@ fn large_attachment_streams_in_bounded_memory() {
     }
     pipe_round_trip(&[400 << 20, 1 << 20]);
     if let Some(peak) = peak_rss() {
+        eprintln!("peak resident memory: {} KiB", peak >> 10);
         // 400 MB of content and 533 MB of base64 went through; the process never held
         // more than a small fraction of it.
-        assert!(peak < 96 << 20, "peak resident memory {peak} bytes");
+        assert!(peak < 32 << 20, "peak resident memory {peak} bytes");
     }
 }
 
