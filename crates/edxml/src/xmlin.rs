@@ -308,6 +308,15 @@ impl<R: BufRead> XmlIn<R> {
         text: &mut Option<(String, Position)>,
         piece: &str,
     ) -> Result<(), ParseError> {
+        if let Some(bad) = piece.chars().find(|&character| !is_xml_char(character)) {
+            return Err(ParseError::Xml {
+                position: self.event_start,
+                message: format!(
+                    "character U+{:04X} is not allowed in XML 1.0 text",
+                    u32::from(bad)
+                ),
+            });
+        }
         let (buffer, start) = text.get_or_insert_with(|| (String::new(), self.event_start));
         if buffer.len() + piece.len() > self.limits.max_text_bytes {
             return Err(ParseError::TooLarge {

@@ -76,6 +76,10 @@ fn undefined_entities_are_refused() {
         "malformed xml at line 1, byte 111: bad character reference &#0;: invalid character reference: 0x0 character is not permitted in XML",
     );
     check(
+        &status_with("<Description>a\u{1}b</Description>"),
+        "malformed xml at line 1, byte 111: character U+0001 is not allowed in XML 1.0 text",
+    );
+    check(
         &status_with("<Description>&#x1;</Description>"),
         "malformed xml at line 1, byte 111: character reference &#x1; is not an XML 1.0 character",
     );
