@@ -127,6 +127,23 @@ impl Tree {
         Ok(())
     }
 
+    /// Drops every leaf from `len` on, as if they had never been appended.
+    ///
+    /// This is for undoing appends whose storage commit failed, so the
+    /// in-memory tree matches the database again. A size that was ever
+    /// published in a signed checkpoint must never be truncated below: that
+    /// would fork the log. Does nothing when `len` is not below [`Tree::len`].
+    pub fn truncate(&mut self, len: u64) {
+        if len >= self.len() {
+            return;
+        }
+        // A complete subtree either lies wholly inside the kept prefix or
+        // not; the kept ones are exactly the first `len >> k` of level `k`.
+        for (level, nodes) in self.levels.iter_mut().enumerate() {
+            nodes.truncate((len >> level) as usize);
+        }
+    }
+
     /// The leaf hash at `index`, if the tree has that many leaves.
     pub fn leaf(&self, index: u64) -> Option<Hash> {
         let index = usize::try_from(index).ok()?;
@@ -281,6 +298,34 @@ mod tests {
             appended.append(*leaf);
             let built = Tree::from_leaf_hashes(leaves[..=count].iter().copied());
             assert_eq!(appended.levels, built.levels, "after {} leaves", count + 1);
+        }
+    }
+
+    #[test]
+    fn truncating_undoes_appends() {
+        let leaves: Vec<Hash> = (0u32..130).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        for keep in [0, 1, 2, 3, 64, 65, 100, 129, 130, 131] {
+            let mut tree = Tree::from_leaf_hashes(leaves.iter().copied());
+            tree.truncate(keep);
+            let kept = (keep as usize).min(leaves.len());
+            let built = Tree::from_leaf_hashes(leaves[..kept].iter().copied());
+            assert_eq!(tree.len(), kept as u64);
+            let non_empty = |tree: &Tree| -> Vec<Vec<Hash>> {
+                tree.levels
+                    .iter()
+                    .filter(|level| !level.is_empty())
+                    .cloned()
+                    .collect()
+            };
+            assert_eq!(non_empty(&tree), non_empty(&built), "keeping {keep}");
+            // And the tree grows again exactly as if never truncated.
+            for leaf in &leaves[kept..] {
+                tree.append(*leaf);
+            }
+            assert_eq!(
+                non_empty(&tree),
+                non_empty(&Tree::from_leaf_hashes(leaves.iter().copied()))
+            );
         }
     }
 

@@ -415,3 +415,46 @@ proptest! {
         }
     }
 }
+
+/// Proofs at a size past 2^16, where the tree is deep and ragged, against the
+/// naive root and the verifiers. Set CONGSO_SLOW_TESTS=1 to run it at 10^6+.
+#[test]
+fn proofs_in_a_large_tree_verify() {
+    let size: usize = if std::env::var_os("CONGSO_SLOW_TESTS").is_some() {
+        1_000_003
+    } else {
+        70_001
+    };
+    let all = leaves(size, 9);
+    let tree = Tree::from_leaf_hashes(all.iter().copied());
+    let root = tree.root();
+    assert_eq!(root, naive_root(&all));
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = |bound: u64| {
+        // xorshift64: deterministic picks without a random-number crate.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % bound
+    };
+    for _ in 0..300 {
+        let index = next(size as u64);
+        let proof = tree.inclusion_proof(index, size as u64).unwrap();
+        verify_inclusion(index, size as u64, &all[index as usize], &proof, &root).unwrap();
+        let size1 = 1 + next(size as u64);
+        let proof = tree.consistency_proof(size1, size as u64).unwrap();
+        let root1 = tree.root_at(size1).unwrap();
+        verify_consistency(size1, size as u64, &root1, &root, &proof).unwrap();
+        // A past size's proofs verify against that size's root.
+        let index = next(size1);
+        let proof = tree.inclusion_proof(index, size1).unwrap();
+        verify_inclusion(index, size1, &all[index as usize], &proof, &root1).unwrap();
+    }
+    // Spot-check past roots against the naive definition.
+    for size1 in [1, 2, 3, 65_535, 65_536, 65_537, size as u64 - 1] {
+        assert_eq!(
+            tree.root_at(size1).unwrap(),
+            naive_root(&all[..size1 as usize])
+        );
+    }
+}
