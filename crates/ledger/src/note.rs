@@ -15,8 +15,12 @@
 
 use std::fmt;
 
-use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signer as _, SigningKey};
 use sha2::{Digest, Sha256};
+
+/// The Ed25519 public key type the constructors take, re-exported so callers
+/// need not depend on `ed25519-dalek` themselves.
+pub use ed25519_dalek::VerifyingKey;
 
 /// The largest note [`open`] reads. A checkpoint with [`MAX_SIGNATURES`]
 /// Ed25519 signatures is about 13 KiB; the margin covers long key names.
