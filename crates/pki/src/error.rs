@@ -54,8 +54,8 @@ pub enum Error {
     #[error("timestamp failed: {0}")]
     Timestamp(String),
     /// A PDF could not be read or signed.
-    #[error("pdf error: {0}")]
-    Pdf(String),
+    #[error(transparent)]
+    Pdf(crate::pdf::PdfError),
 }
 
 /// Shorthand for results of this crate.

@@ -14,6 +14,7 @@ mod error;
 mod keys;
 pub mod oids;
 mod p12;
+mod pdf;
 mod report;
 mod tsp;
 mod verify;
@@ -28,6 +29,7 @@ pub use crl::{Crl, CrlStatus};
 pub use error::{Error, Result};
 pub use keys::{verify_signature, DigestAlgorithm, KeyAlgorithm, PrivateKey, SignatureCheckError};
 pub use p12::import_pkcs12;
+pub use pdf::{bench_pades, sign_pdf, verify_pdf, PadesOptions, PdfError, VisibleSignature};
 pub use report::{
     CertificateSummary, Reason, RevocationDetails, Severity, SignatureDetails, SignatureReport,
     TimestampDetails, ValidationReport, Verdict,

@@ -226,7 +226,7 @@ fn tst_info_of(signed_data: &SignedData) -> Result<TstInfo, String> {
     TstInfo::from_der(octets.as_bytes()).map_err(|e| e.to_string())
 }
 
-fn embedded_certificates(signed_data: &SignedData) -> Vec<Certificate> {
+pub(crate) fn embedded(signed_data: &SignedData) -> Vec<Certificate> {
     let mut out = Vec::new();
     if let Some(set) = &signed_data.certificates {
         for choice in set.0.iter() {
@@ -531,7 +531,7 @@ pub(crate) fn check_timestamp(
         )),
     }
 
-    let mut pool = embedded_certificates(&signed_data);
+    let mut pool = embedded(&signed_data);
     pool.extend(options.extra_certificates.iter().cloned());
     pool.extend(options.trust_anchors.iter().cloned());
     let Some(signer_info) = signed_data.signer_infos.0.get(0) else {
@@ -876,7 +876,7 @@ pub(crate) fn check_all_signers(
     options: &VerifyOptions,
 ) -> Vec<SignatureReport> {
     let Content::Detached(content_digest) = content;
-    let mut pool = embedded_certificates(signed_data);
+    let mut pool = embedded(signed_data);
     pool.extend(options.extra_certificates.iter().cloned());
     let mut reports = Vec::new();
     for signer_info in signed_data.signer_infos.0.iter() {
