@@ -1,22 +1,72 @@
-//! The `congso` binary: command-line entry point.
+//! The `congso` binary: every agency's node, its offline tools and its
+//! benchmarks, in one executable.
 
+mod admin_cmd;
+mod bench;
+mod config;
+mod demo;
+mod ledger_cmd;
+mod mail;
+mod node;
 mod vn_cmd;
 
+use anyhow::Context;
 use clap::Parser;
+
+use crate::config::{Config, NodeArgs};
+use crate::node::Node;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "congso",
     version,
-    about = "congso: the e-government node of a Vietnamese state agency"
+    about = "congso: the e-government node of a Vietnamese state agency",
+    long_about = "congso: the e-government node of a Vietnamese state agency (Decree 64/2007/NĐ-CP).\n\
+                  One binary: the web portal and staff interface, the audit ledger, and the operator tools.\n\
+                  Configuration: docs/configuration.md (TOML file, CONGSO_* variables, flags)."
 )]
 struct Cli {
+    #[command(flatten)]
+    node: NodeArgs,
     #[command(subcommand)]
     command: Command,
 }
 
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address and port to listen on (also CONGSO_LISTEN).
+    #[arg(long)]
+    listen: Option<String>,
+}
+
 #[derive(Debug, clap::Subcommand)]
 enum Command {
+    /// Run the node: migrate the database if needed and serve HTTP(S) until SIGTERM.
+    Serve(ServeArgs),
+    /// Run a node with a realistic demo agency (seeded once; an existing data directory is reused).
+    Demo(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage accounts and the agency record.
+    Admin {
+        #[command(subcommand)]
+        command: admin_cmd::AdminCommand,
+    },
+    /// Verify the tamper-evident audit ledger, sign checkpoints, print proofs.
+    Ledger {
+        #[command(subcommand)]
+        command: ledger_cmd::LedgerCommand,
+    },
+    /// Inspect the configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Run a benchmark and print its figures (see docs/PERFORMANCE.md).
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
     /// Vietnamese text, legacy encodings, lunar calendar, holidays and working days.
     Vn {
         #[command(subcommand)]
@@ -24,9 +74,117 @@ enum Command {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+#[derive(Debug, clap::Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration (secrets masked) or the problems with it.
+    Check,
+}
+
+fn init_logging(config: Option<&Config>) {
+    use tracing_subscriber::EnvFilter;
+    let level = config.map(|c| c.log_level.as_str()).unwrap_or("info");
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = config.is_some_and(|c| c.log_format == "json");
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() {
+    node::process_start();
     let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(error) = runtime.block_on(run(cli)) {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Vn { command } => vn_cmd::run(command),
+        Command::Bench { command } => {
+            init_logging(None);
+            bench::run(command).await
+        }
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
+            let config = Config::load(&cli.node, None)?;
+            print!("{}", config.to_masked_toml());
+            eprintln!("configuration OK");
+            Ok(())
+        }
+        Command::Serve(args) => {
+            let config = Config::load(&cli.node, args.listen.as_deref())?;
+            init_logging(Some(&config));
+            let node = Node::open(config).await?;
+            node::serve(node, |_| {}).await
+        }
+        Command::Demo(args) => {
+            let config = Config::load(&cli.node, args.listen.as_deref())?;
+            init_logging(Some(&config));
+            let node = Node::open(config).await?;
+            let ledger = node.ledger().await?;
+            let secret = demo::seed(&node, &ledger)
+                .await
+                .context("cannot seed the demo agency")?;
+            ledger.shutdown().await?;
+            let data_dir = node.config.data_dir.clone();
+            let public = node.config.public_url.clone();
+            let scheme = if node.config.tls_enabled() {
+                "https"
+            } else {
+                "http"
+            };
+            node::serve(node, move |bound| {
+                let url = if public.is_empty() {
+                    format!("{scheme}://{bound}")
+                } else {
+                    public
+                };
+                println!("{}", demo::banner(&url, &data_dir, &secret));
+            })
+            .await
+        }
+        Command::Migrate => {
+            let config = Config::load(&cli.node, None)?;
+            init_logging(Some(&config));
+            let node = Node::open(config).await?;
+            let version = node.db.applied_migration().await?.unwrap_or(0);
+            println!(
+                "database {} is at schema version {version}",
+                node.db.describe()
+            );
+            Ok(())
+        }
+        Command::Admin { command } => {
+            let config = Config::load(&cli.node, None)?;
+            init_logging(Some(&config));
+            let node = Node::open(config).await?;
+            admin_cmd::run(&node, command).await
+        }
+        Command::Ledger { command } => {
+            let config = Config::load(&cli.node, None)?;
+            init_logging(Some(&config));
+            let node = Node::open(config).await?;
+            ledger_cmd::run(&node, command).await
+        }
     }
 }

@@ -21,7 +21,7 @@ pub mod secrets;
 #[doc(hidden)]
 pub mod testing;
 
-pub use db::{Backend, Db, DbOptions};
+pub use db::{redact_url, Backend, Db, DbOptions};
 pub use error::StoreError;
 
 /// The current time as a [`congso_core::time::Timestamp`].
@@ -40,5 +40,15 @@ pub async fn testing_raw_execute(db: &Db, sql: &str) -> Result<(), StoreError> {
     on_write!(db, |pool| {
         sqlx::query(sql).execute(pool).await?;
     });
+    Ok(())
+}
+
+/// Runs one administrative statement (CREATE/DROP DATABASE) on the
+/// PostgreSQL server named by `url`. Used by benchmarks for scratch databases.
+#[doc(hidden)]
+pub async fn testing_admin_execute(url: &str, statement: &str) -> Result<(), StoreError> {
+    let pool = sqlx::PgPool::connect(url).await?;
+    sqlx::query(statement).execute(&pool).await?;
+    pool.close().await;
     Ok(())
 }

@@ -1,0 +1,218 @@
+//! The congso HTTP server: server-rendered web interface (works without
+//! JavaScript), public ledger endpoints, health and metrics.
+//!
+//! [`app`] builds the whole router from an [`AppState`], so tests drive it
+//! in-process with `tower::ServiceExt::oneshot`, and the binary serves the
+//! same router over TCP or TLS.
+
+mod csrf;
+mod error;
+pub mod i18n;
+mod layout;
+mod middleware;
+mod pages;
+pub mod password;
+mod session;
+pub mod totp;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use congso_store::blob::BlobStore;
+use congso_store::ledger::Ledger;
+use congso_store::secrets::Sealer;
+use congso_store::Db;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+pub use error::AppError;
+pub use i18n::{I18n, Lang};
+
+/// Settings the HTTP layer needs, derived from the node configuration.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// The address people use to reach the node (`https://portal.example.gov.vn`),
+    /// used in links sent by mail.
+    pub public_url: String,
+    /// Mark cookies `Secure` (when served over TLS or behind an HTTPS proxy).
+    pub secure_cookies: bool,
+    /// A session ends after this long without activity.
+    pub session_idle: Duration,
+    /// A session ends this long after login, active or not.
+    pub session_absolute: Duration,
+    /// Failed logins before a login name is locked.
+    pub login_max_failures: i64,
+    /// How long a locked login name stays locked.
+    pub login_lockout: Duration,
+    /// Largest request body accepted, in bytes.
+    pub request_body_limit: usize,
+    /// Longest time a request may take.
+    pub request_timeout: Duration,
+    /// Language for visitors who have not chosen one.
+    pub default_language: Lang,
+    /// Argon2id memory cost in KiB (OWASP minimum 19 MiB = 19456).
+    pub argon2_memory_kib: u32,
+    /// Argon2id iterations.
+    pub argon2_iterations: u32,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            secure_cookies: false,
+            session_idle: Duration::from_secs(30 * 60),
+            session_absolute: Duration::from_secs(12 * 3600),
+            login_max_failures: 5,
+            login_lockout: Duration::from_secs(15 * 60),
+            request_body_limit: 10 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            default_language: Lang::Vi,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+        }
+    }
+}
+
+/// Everything a request handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<StateInner>,
+}
+
+struct StateInner {
+    db: Db,
+    ledger: Ledger,
+    blobs: BlobStore,
+    settings: WebSettings,
+    i18n: I18n,
+    sealer: Sealer,
+    csrf_key: [u8; 32],
+    metrics: PrometheusHandle,
+    passwords: password::Hasher,
+    agency_name: std::sync::RwLock<Option<String>>,
+}
+
+impl AppState {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        db: Db,
+        ledger: Ledger,
+        blobs: BlobStore,
+        settings: WebSettings,
+        sealer: Sealer,
+        csrf_key: [u8; 32],
+        metrics: PrometheusHandle,
+    ) -> Result<AppState, i18n::I18nError> {
+        let passwords =
+            password::Hasher::new(settings.argon2_memory_kib, settings.argon2_iterations);
+        Ok(AppState {
+            inner: Arc::new(StateInner {
+                db,
+                ledger,
+                blobs,
+                i18n: I18n::new()?,
+                settings,
+                sealer,
+                csrf_key,
+                metrics,
+                passwords,
+                agency_name: std::sync::RwLock::new(None),
+            }),
+        })
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.inner.ledger
+    }
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.inner.blobs
+    }
+
+    pub fn settings(&self) -> &WebSettings {
+        &self.inner.settings
+    }
+
+    pub fn i18n(&self) -> &I18n {
+        &self.inner.i18n
+    }
+
+    pub fn sealer(&self) -> &Sealer {
+        &self.inner.sealer
+    }
+
+    pub fn passwords(&self) -> &password::Hasher {
+        &self.inner.passwords
+    }
+
+    /// The home agency's name, shown in every page header.
+    pub fn agency_name(&self) -> Option<String> {
+        self.inner
+            .agency_name
+            .read()
+            .ok()
+            .and_then(|name| name.clone())
+    }
+
+    /// Reloads the home agency's name from the database (after setup).
+    pub async fn refresh_agency(&self) -> Result<(), congso_store::StoreError> {
+        let agency = congso_store::accounts::home_agency(&self.inner.db).await?;
+        if let Ok(mut name) = self.inner.agency_name.write() {
+            *name = agency.map(|agency| agency.name);
+        }
+        Ok(())
+    }
+
+    /// Records an audit entry durably, as an [`AppError`] on failure.
+    pub async fn record(
+        &self,
+        entry: congso_store::ledger::NewEntry,
+    ) -> Result<congso_store::ledger::Receipt, AppError> {
+        self.inner
+            .ledger
+            .append(entry)
+            .await
+            .map_err(AppError::from)
+    }
+
+    fn csrf_key(&self) -> &[u8; 32] {
+        &self.inner.csrf_key
+    }
+
+    fn metrics(&self) -> &PrometheusHandle {
+        &self.inner.metrics
+    }
+}
+
+/// Installs the Prometheus recorder for this process (once) and returns its
+/// handle. Later calls return a handle to the same recorder.
+pub fn metrics_handle() -> PrometheusHandle {
+    use std::sync::OnceLock;
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = metrics_exporter_prometheus::PrometheusBuilder::new()
+                .set_buckets(&[
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                    10.0,
+                ])
+                .unwrap_or_else(|_| metrics_exporter_prometheus::PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed (tests in one
+            // process); ours still renders what it recorded.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// Builds the whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    middleware::apply(pages::routes(state.clone()), state)
+}

@@ -1,0 +1,312 @@
+//! Request pipeline: metrics, security headers, limits, the visitor, CSRF
+//! and error rendering.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
+use congso_core::audit::AuditAction;
+use congso_store::accounts;
+use congso_store::ledger::NewEntry;
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::error::{AppError, ErrorPage};
+use crate::i18n::Lang;
+use crate::session::{self, ActiveSession, Visitor};
+use crate::AppState;
+
+/// Wraps the router in the middleware stack (the last layer added runs
+/// first): metrics, security headers, compression, timeout, body limit, then
+/// the visitor middleware closest to the handlers.
+pub fn apply(router: axum::Router, state: AppState) -> axum::Router {
+    let settings = state.settings().clone();
+    router
+        .layer(from_fn_with_state(state.clone(), visitor))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            settings.request_body_limit,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            settings.request_timeout,
+        ))
+        .layer(CompressionLayer::new())
+        .layer(from_fn_with_state(state, security_headers))
+        .layer(from_fn(track_metrics))
+}
+
+/// Counts requests and their latency per route and status.
+async fn track_metrics(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().to_string();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [("route", route), ("method", method), ("status", status)];
+    metrics::counter!("congso_http_requests_total", &labels).increment(1);
+    metrics::histogram!("congso_http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Headers every response carries.
+async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let fixed = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ];
+    for (name, value) in fixed {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    }
+    if state.settings().secure_cookies {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    response
+}
+
+/// Loads the visitor (language, session), enforces the body limit and CSRF
+/// on state-changing requests, and renders error pages.
+async fn visitor(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = state.settings().request_body_limit;
+    let declared_length = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    let (mut parts, body) = request.into_parts();
+    let visitor = match load_visitor(&state, &parts).await {
+        Ok(visitor) => visitor,
+        Err(error) => return error.into_response(),
+    };
+    let cookie_was_stale = session::read_cookie(&parts.headers, session::SESSION_COOKIE).is_some()
+        && visitor.session.is_none();
+    parts.extensions.insert(visitor.clone());
+
+    let mut response = if declared_length.is_some_and(|length| length > limit as u64) {
+        AppError::too_large(limit).into_response()
+    } else if needs_csrf(&parts.method, parts.uri.path()) {
+        match check_csrf(&state, &visitor, parts, body, limit).await {
+            Ok(request) => next.run(request).await,
+            Err(response) => response,
+        }
+    } else {
+        next.run(Request::from_parts(parts, body)).await
+    };
+
+    // Axum's body-limit rejection arrives as a plain 413: give it a message.
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE
+        && response.extensions().get::<ErrorPage>().is_none()
+    {
+        response = AppError::too_large(limit).into_response();
+    }
+    if response.status() == StatusCode::REQUEST_TIMEOUT
+        && response.extensions().get::<ErrorPage>().is_none()
+    {
+        response =
+            AppError::new(StatusCode::REQUEST_TIMEOUT, "timeout", "error-timeout").into_response();
+    }
+    if let Some(page) = response.extensions().get::<ErrorPage>().cloned() {
+        response = crate::pages::render_error(
+            &state,
+            &visitor,
+            response.status(),
+            &page,
+            response.headers().clone(),
+        );
+    }
+    if visitor.needs_pre_cookie() {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            session::set_cookie(&state, session::PRE_COOKIE, &visitor.pre_token, None),
+        );
+    }
+    if cookie_was_stale && !response.headers().contains_key(header::SET_COOKIE) {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            session::clear_cookie(&state, session::SESSION_COOKIE),
+        );
+    }
+    response
+}
+
+async fn load_visitor(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+) -> Result<Visitor, AppError> {
+    let headers = &parts.headers;
+    let ip = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned());
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(300)
+        .collect();
+    let mut session = None;
+    if let Some(token) = session::read_cookie(headers, session::SESSION_COOKIE) {
+        session = load_session(state, &token).await?;
+        if session.is_none() {
+            tracing::debug!("unknown, expired or forged session cookie ignored");
+        }
+    }
+    let cookie_lang =
+        session::read_cookie(headers, session::LANG_COOKIE).and_then(|code| Lang::from_code(&code));
+    let user_lang = session
+        .as_ref()
+        .and_then(|session: &ActiveSession| session.user.language.as_deref())
+        .and_then(Lang::from_code);
+    let lang = cookie_lang
+        .or(user_lang)
+        .unwrap_or(state.settings().default_language);
+    Ok(Visitor::new(
+        lang,
+        ip,
+        user_agent,
+        parts.uri.path().to_owned(),
+        session,
+        session::read_cookie(headers, session::PRE_COOKIE),
+    ))
+}
+
+async fn load_session(state: &AppState, token: &str) -> Result<Option<ActiveSession>, AppError> {
+    if token.len() > 64 {
+        return Ok(None);
+    }
+    let token_hash = session::token_hash(token);
+    let now = congso_store::now();
+    let Some(stored) = accounts::get_session(state.db(), &token_hash, now).await? else {
+        return Ok(None);
+    };
+    let Some(user) = accounts::get_user(state.db(), stored.user_id).await? else {
+        return Ok(None);
+    };
+    if user.disabled {
+        accounts::delete_session(state.db(), &token_hash).await?;
+        return Ok(None);
+    }
+    // Slide the idle expiry, at most once a minute to spare the database.
+    let settings = state.settings();
+    if now.micros() - stored.last_seen_at > 60_000_000 {
+        let idle_limit = now.plus_seconds(settings.session_idle.as_secs() as i64);
+        let absolute_limit = congso_core::time::Timestamp(stored.created_at)
+            .plus_seconds(settings.session_absolute.as_secs() as i64);
+        accounts::touch_session(state.db(), &token_hash, now, idle_limit.min(absolute_limit))
+            .await?;
+    }
+    Ok(Some(ActiveSession {
+        token_hash,
+        stage: stored.stage,
+        user,
+    }))
+}
+
+fn needs_csrf(method: &Method, path: &str) -> bool {
+    let changes_state = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    // The JSON API authenticates with tokens, never cookies, so a forged
+    // cross-site request carries no credentials there.
+    changes_state && !path.starts_with("/api/")
+}
+
+async fn check_csrf(
+    state: &AppState,
+    visitor: &Visitor,
+    parts: axum::http::request::Parts,
+    body: Body,
+    limit: usize,
+) -> Result<Request, Response> {
+    // A browser always sends Origin on cross-site POSTs; when present it must
+    // name this site.
+    if let (Some(origin), Some(host)) = (
+        parts
+            .headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok()),
+        parts
+            .headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok()),
+    ) {
+        let origin_host = origin.split("://").nth(1).unwrap_or(origin);
+        if origin != "null" && origin_host != host {
+            tracing::warn!(origin, host, "cross-origin form post refused");
+            return Err(AppError::csrf().into_response());
+        }
+    }
+    let header_token = parts
+        .headers
+        .get("x-csrf-token")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let is_form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+    let (token, body) = if is_form {
+        let bytes = match axum::body::to_bytes(body, limit).await {
+            Ok(bytes) => bytes,
+            Err(_) => return Err(AppError::too_large(limit).into_response()),
+        };
+        let token = form_urlencoded_value(&bytes, "csrf").or(header_token);
+        (token, Body::from(bytes))
+    } else {
+        let query_token = parts
+            .uri
+            .query()
+            .and_then(|query| form_urlencoded_value(query.as_bytes(), "csrf"));
+        (header_token.or(query_token), body)
+    };
+    let binding = visitor.csrf_binding();
+    match crate::csrf::check(state, &binding, token.as_deref(), congso_store::now()).await {
+        Ok(()) => Ok(Request::from_parts(parts, body)),
+        Err(refusal) => {
+            tracing::warn!(?refusal, path = %parts.uri.path(), "csrf check failed");
+            if let Some(session) = &visitor.session {
+                let entry = NewEntry::new(
+                    &congso_core::audit::Actor::User(session.user.username.clone()),
+                    AuditAction::CsrfRejected,
+                    parts.uri.path().to_owned(),
+                )
+                .source(visitor.ip.clone())
+                .details(serde_json::json!({ "reason": format!("{refusal:?}") }));
+                if let Err(error) = state.ledger().append(entry).await {
+                    tracing::error!(%error, "cannot record csrf refusal");
+                }
+            }
+            Err(AppError::csrf().into_response())
+        }
+    }
+}
+
+fn form_urlencoded_value(bytes: &[u8], name: &str) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(bytes)
+        .ok()?
+        .into_iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value)
+}

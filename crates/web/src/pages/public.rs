@@ -1,0 +1,81 @@
+//! Public pages: home, language switch, static files.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::layout::{css_path, page, Ctx, CSS};
+use crate::session::{self, Visitor};
+use crate::AppState;
+
+pub async fn home(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let ctx = Ctx::new(&state, &visitor);
+    let notice = super::notice_from_query(&query);
+    let body = html! {
+        @if let Some(id) = notice { div.notice role="status" { (ctx.t(id)) } }
+        @match state.agency_name() {
+            Some(agency) => { h1 { (ctx.ta("home-welcome", &[("agency", &agency)])) } }
+            None => { h1 { (ctx.t("home-title")) } div.warning { (ctx.t("home-no-agency")) } }
+        }
+        p { (ctx.t("home-intro")) }
+        @if visitor.session.is_none() {
+            p { a.button href="/login" { (ctx.t("nav-login")) } }
+        }
+    };
+    super::private_page(page(&ctx, &ctx.t("home-title"), body))
+}
+
+/// Sets the language cookie and goes back where the visitor was.
+pub async fn switch_language(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(code): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let lang = Lang::from_code(&code).ok_or_else(AppError::not_found)?;
+    if let Some(session) = &visitor.session {
+        congso_store::accounts::set_language(state.db(), session.user.id, lang.code()).await?;
+    }
+    let next = query
+        .get("next")
+        .filter(|next| next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\"))
+        .map(String::as_str)
+        .unwrap_or("/");
+    let mut response = Redirect::to(next).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        session::set_cookie(
+            &state,
+            session::LANG_COOKIE,
+            lang.code(),
+            Some(365 * 24 * 3600),
+        ),
+    );
+    Ok(response)
+}
+
+pub async fn static_file(Path(file): Path<String>) -> Result<Response, AppError> {
+    if format!("/static/{file}") != css_path() {
+        return Err(AppError::not_found());
+    }
+    let mut response = CSS.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    Ok(response)
+}
