@@ -17,3 +17,6 @@ pub mod format;
 pub mod id;
 mod letters;
 pub mod text;
+
+/// The date library of the public API, re-exported so callers use the same version.
+pub use time;

@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 use std::sync::LazyLock;
 
-use unicode_normalization::char::decompose_canonical;
+use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 use crate::letters::{vowel_info, Tone, Vowel, VowelInfo};
@@ -25,9 +25,14 @@ pub fn nfc(s: &str) -> String {
     s.nfc().collect()
 }
 
-/// Whether `s` is certainly NFC, decided quickly for Vietnamese text.
+/// Returns the Unicode NFD form of `s` (base letters followed by combining marks).
+pub fn nfd(s: &str) -> String {
+    s.nfd().collect()
+}
+
+/// Whether `s` is in NFC; quick for Vietnamese text, exact for any text.
 pub fn is_nfc(s: &str) -> bool {
-    is_nfc_fast(s)
+    is_nfc_fast(s) || unicode_normalization::is_nfc(s)
 }
 
 fn is_nfc_fast(s: &str) -> bool {
@@ -358,14 +363,20 @@ pub fn fold(s: &str) -> String {
 /// [`fold`] appending to an existing buffer, so an indexer can reuse one allocation.
 pub fn fold_into(s: &str, out: &mut String) {
     let table = &*FOLD;
-    out.reserve(s.len());
+    // Work on bytes and validate once at the end: almost all of the output is
+    // ASCII, which `String::from_utf8` checks very quickly.
+    let mut buffer = std::mem::take(out).into_bytes();
+    buffer.reserve(s.len());
     let bytes = s.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         let lead = bytes[i];
         if lead < 0x80 {
-            out.push(char::from(lead.to_ascii_lowercase()));
-            i += 1;
+            // A whole ASCII run at once: the copy-and-lower-case loop vectorises.
+            let run = &bytes[i..];
+            let length = run.iter().position(|b| !b.is_ascii()).unwrap_or(run.len());
+            buffer.extend(run[..length].iter().map(u8::to_ascii_lowercase));
+            i += length;
             continue;
         }
         // `s` is valid UTF-8, so the continuation bytes are there; `get`
@@ -393,12 +404,27 @@ pub fn fold_into(s: &str, out: &mut String) {
             FOLD_NONE
         };
         if mapped != FOLD_NONE {
-            out.push(char::from(mapped));
+            buffer.push(mapped);
         } else {
+            // Any other script: decompose, drop the marks, lower-case. Lower-
+            // casing can itself produce a mark ('İ' -> "i̇"), which goes too.
             let c = char::from_u32(cp).unwrap_or('\u{FFFD}');
-            out.extend(c.to_lowercase());
+            decompose_canonical(c, |part| {
+                if is_combining_mark(part) {
+                    return;
+                }
+                for lower in part.to_lowercase().filter(|l| !is_combining_mark(*l)) {
+                    let mut encoded = [0u8; 4];
+                    buffer.extend_from_slice(lower.encode_utf8(&mut encoded).as_bytes());
+                }
+            });
         }
     }
+    *out = match String::from_utf8(buffer) {
+        Ok(text) => text,
+        // Unreachable: only whole characters and ASCII bytes were pushed.
+        Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
+    };
 }
 
 /// Primary weight of a letter in the Vietnamese alphabet
@@ -548,8 +574,8 @@ mod tests {
         check_fold("Ơ ư Ư ơ ă Ă", "o u u o a a");
         check_fold("Crème brûlée Ærø ß", "creme brulee ærø ß");
         check_fold("", "");
-        // Other scripts are only lower-cased.
-        check_fold("日本 Ωμέγα", "日本 ωμέγα");
+        // Other scripts lose their marks too.
+        check_fold("日本 Ωμέγα", "日本 ωμεγα");
         let mut buffer = String::from("x ");
         fold_into("Ý", &mut buffer);
         assert_eq!(buffer, "x y");

@@ -102,7 +102,7 @@ fn score(decoded: &Decoded) -> Score {
     let flush = |word: &mut Vec<char>, words: &mut usize, valid: &mut usize| {
         if word.iter().any(|c| !c.is_ascii()) {
             *words += 1;
-            if is_vietnamese_syllable(word) {
+            if is_vietnamese_syllable(word) && plausible_case(word) {
                 *valid += 1;
             }
         }
@@ -125,6 +125,13 @@ fn score(decoded: &Decoded) -> Score {
         value: ratio * penalty,
         words,
     }
+}
+
+/// Real words are lower case, capitalised or all capitals; a wrong decoding
+/// often puts a capital in the middle of a word.
+fn plausible_case(word: &[char]) -> bool {
+    let rest_upper = word.iter().skip(1).filter(|c| c.is_uppercase()).count();
+    rest_upper == 0 || word.iter().all(|c| !c.is_lowercase())
 }
 
 fn ranked(candidates: Vec<(Encoding, f64)>) -> Detection {

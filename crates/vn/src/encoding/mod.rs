@@ -337,7 +337,12 @@ fn decode_tcvn3(bytes: &[u8], case: Tcvn3Case) -> Decoded {
     let mut decoded = decode_single_byte(bytes, &tables::TCVN_VN1);
     // Compose the VN1 combining marks (0xB0-0xB4) before looking at case.
     decoded.text = decoded.text.nfc().collect();
-    if case == Tcvn3Case::Heuristic {
+    // A file with distinct bytes for accented capitals is VN1, where case is
+    // explicit; only VN3 (ABC) text needs the guess.
+    let explicit_case = decoded.text.chars().any(|c| {
+        vowel_info(c).is_some_and(|info| info.upper && info.tone != crate::letters::Tone::Level)
+    });
+    if case == Tcvn3Case::Heuristic && !explicit_case {
         decoded.text = apply_tcvn3_case(&decoded.text);
     }
     decoded
@@ -381,14 +386,34 @@ fn apply_tcvn3_case(text: &str) -> String {
         };
         words.push((start, index, case, ambiguous > 0));
     }
-    let same_line = |a: usize, b: usize| !chars[a.min(b)..a.max(b)].contains(&'\n');
+    // Words count as neighbours only when nothing but spaces, dashes, commas,
+    // quotes, brackets or emphasis marks stands between them: digits or a
+    // colon ("Số : 64/2007/NĐ-CP") or a line break end the phrase.
+    let adjacent = |a: usize, b: usize| {
+        chars[a.min(b)..a.max(b)]
+            .iter()
+            .filter(|c| tcvn3_evidence(**c) == CaseEvidence::NotALetter)
+            .all(|c| {
+                matches!(
+                    c,
+                    ' ' | '\t' | '-' | '–' | ',' | '*' | '"' | '“' | '”' | '(' | ')' | '_'
+                )
+            })
+    };
     let mut out = chars.clone();
     for (word_index, &(start, end, case, has_ambiguous)) in words.iter().enumerate() {
         if !has_ambiguous {
             continue;
         }
         let neighbour_is = |other: Option<&(usize, usize, WordCase, bool)>, wanted: WordCase| {
-            other.is_some_and(|&(s, _, c, _)| c == wanted && same_line(s, start))
+            other.is_some_and(|&(s, e, c, _)| {
+                c == wanted
+                    && if s < start {
+                        adjacent(e, start)
+                    } else {
+                        adjacent(end, s)
+                    }
+            })
         };
         let upper = match case {
             WordCase::Capitals => true,
@@ -403,6 +428,25 @@ fn apply_tcvn3_case(text: &str) -> String {
                     && !neighbour_is(next, WordCase::Lower)
             }
         };
+        // The first letter of a sentence or a line is a capital in real text.
+        let starts_sentence = {
+            let mut position = start;
+            loop {
+                let Some(previous) = position.checked_sub(1) else {
+                    break true;
+                };
+                match chars[previous] {
+                    ' ' | '\t' | '*' | '_' | '"' | '“' | '(' | '-' | '–' | '#' | '>' => {
+                        position = previous
+                    }
+                    '\n' | '.' | '!' | '?' => break true,
+                    _ => break false,
+                }
+            }
+        };
+        if !upper && starts_sentence && tcvn3_evidence(chars[start]) == CaseEvidence::Ambiguous {
+            out[start] = chars[start].to_uppercase().next().unwrap_or(chars[start]);
+        }
         if upper {
             for c in &mut out[start..end] {
                 if tcvn3_evidence(*c) == CaseEvidence::Ambiguous {
