@@ -159,10 +159,11 @@ impl Config {
             figment = figment.merge(Toml::file(path));
         }
         let known = keys();
-        figment = figment.merge(
-            Env::prefixed("CONGSO_")
-                .filter(move |key| known.iter().any(|known| known.as_str() == key.as_str())),
-        );
+        figment = figment.merge(Env::prefixed("CONGSO_").filter(move |key| {
+            known
+                .iter()
+                .any(|known| key.as_str().eq_ignore_ascii_case(known))
+        }));
         if let Some(data_dir) = &args.data_dir {
             figment = figment.merge(Serialized::default("data_dir", data_dir));
         }

@@ -598,3 +598,39 @@ conformance!(ledger_detects_an_inserted_row, |db: Db| async move {
         "{problems:?}"
     );
 });
+
+/// A full disk during an append: the batch fails as a whole, callers hear
+/// so, nothing already recorded is lost, and appends resume once space is
+/// back. SQLite's `max_page_count` stands in for the full disk.
+#[tokio::test]
+async fn sqlite_full_disk_on_append_loses_nothing() {
+    let test_db = congso_store::testing::TestDb::sqlite().await.unwrap();
+    let db = test_db.db.clone();
+    let ledger = open_ledger(&db).await;
+    ledger
+        .append_all((0..10).map(entry).collect())
+        .await
+        .unwrap();
+    ledger.checkpoint().await.unwrap();
+    let root_before = ledger.root();
+    congso_store::testing_raw_execute(&db, "PRAGMA max_page_count = 1")
+        .await
+        .unwrap();
+    let big: Vec<NewEntry> = (0..2000)
+        .map(|n| entry(n).details(serde_json::json!({ "padding": "x".repeat(500), "n": n })))
+        .collect();
+    let failed = ledger.append_all(big).await;
+    assert!(failed.is_err(), "the append must fail on a full disk");
+    assert_eq!(ledger.size(), 10, "nothing half-appended");
+    assert_eq!(ledger.root(), root_before);
+    congso_store::testing_raw_execute(&db, "PRAGMA max_page_count = 1073741823")
+        .await
+        .unwrap();
+    let receipt = ledger.append(entry(10)).await.unwrap();
+    assert_eq!(receipt.seq, 10, "the failed batch left no gap");
+    ledger.shutdown().await.unwrap();
+    let report = ledger::verify(&db, &verifier()).await.unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!(report.entries, 11);
+    test_db.cleanup().await;
+}
