@@ -29,7 +29,9 @@ pub use crl::{Crl, CrlStatus};
 pub use error::{Error, Result};
 pub use keys::{verify_signature, DigestAlgorithm, KeyAlgorithm, PrivateKey, SignatureCheckError};
 pub use p12::import_pkcs12;
-pub use pdf::{bench_pades, sign_pdf, verify_pdf, PadesOptions, PdfError, VisibleSignature};
+pub use pdf::{
+    bench_pades, sign_pdf, verify_pdf, PadesBench, PadesOptions, PdfError, VisibleSignature,
+};
 pub use report::{
     CertificateSummary, Reason, RevocationDetails, Severity, SignatureDetails, SignatureReport,
     TimestampDetails, ValidationReport, Verdict,

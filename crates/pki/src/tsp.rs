@@ -178,7 +178,8 @@ impl TimestampAuthority {
     ) -> Result<Vec<u8>> {
         let mut serial = [0u8; 16];
         rand::fill(&mut serial);
-        serial[0] &= 0x7f;
+        // Positive and without a leading zero byte, which DER forbids.
+        serial[0] = (serial[0] & 0x7f) | 0x40;
         let gen_time =
             GeneralizedTime::from_system_time(now).map_err(|e| Error::Time(e.to_string()))?;
         let info = TstInfo {
