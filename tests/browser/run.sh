@@ -119,6 +119,16 @@ stop_node() {
   return 0
 }
 
+# A failure before the suite ran: say why, show the node's log, and close
+# with the count line like a normal run.
+fail_early() {
+  echo "FAIL $1"
+  [[ -n "${2:-}" ]] && cat "$2"
+  show_log
+  echo "browser: 0 passed, 1 failed"
+  exit 1
+}
+
 show_log() {
   echo "---- last lines of the node's log ($err) ----"
   tail -n 30 "$err" | sed 's/\x1b\[[0-9;]*m//g' || true
@@ -144,9 +154,7 @@ url=""
 secret=""
 for _ in $(seq 1 600); do
   if ! kill -0 "$node_pid" 2>/dev/null; then
-    echo "FAIL the demo node exited before it was ready"
-    show_log
-    exit 1
+    fail_early "the demo node exited before it was ready"
   fi
   url=$(sed -n 's#^.* Open: *\(http://[^ ]*[0-9]\)/\{0,1\} *$#\1#p' "$out" | head -n 1)
   secret=$(sed -n 's/^ *secret \([A-Z2-7]\{16,\}\) *$/\1/p' "$out" | head -n 1)
@@ -154,10 +162,7 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 if [[ -z "$url" || -z "$secret" ]]; then
-  echo "FAIL the demo banner (URL and 'secret ...' line) did not appear within 60 s"
-  cat "$out"
-  show_log
-  exit 1
+  fail_early "the demo banner (URL and 'secret ...' line) did not appear within 60 s" "$out"
 fi
 
 # Ready means the database answers and its schema is current.
@@ -171,9 +176,7 @@ if ! node -e '
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   })();' "$url"; then
-  echo "FAIL the demo node did not become ready"
-  show_log
-  exit 1
+  fail_early "the demo node did not become ready"
 fi
 echo "# demo node ready at $url after $((SECONDS - started)) s (pid $node_pid, data $data_dir)"
 

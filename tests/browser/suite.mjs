@@ -291,6 +291,8 @@ try {
     { name: '320 px reflow', width: 320, height: 640, fontSize: null, expectFont: '16px', axe: true },
     { name: '360 px phone', width: 360, height: 740, fontSize: null, expectFont: '16px', shot: 'phone360', axe: true },
     { name: '200% text at 360 px', width: 360, height: 740, fontSize: '200%', expectFont: '32px' },
+    { name: 'WCAG 1.4.12 text spacing at 320 px', width: 320, height: 640, fontSize: null, expectFont: '16px', spacing: true },
+    { name: 'WCAG 1.4.12 text spacing at 1280 px', width: 1280, height: 900, fontSize: null, expectFont: '16px', spacing: true },
   ];
   const layoutPages = [
     { name: 'home', page: anonPage, path: '/' },
@@ -312,6 +314,18 @@ try {
           if (layout.fontSize) {
             // The CSSOM is not subject to the page's CSP, unlike an injected <style>.
             await spec.page.evaluate((size) => { document.documentElement.style.fontSize = size; }, layout.fontSize);
+          }
+          if (layout.spacing) {
+            // The spacing WCAG 1.4.12 asks pages to survive, as a constructed
+            // style sheet (which the CSP does not govern either).
+            await spec.page.evaluate(() => {
+              const sheet = new CSSStyleSheet();
+              sheet.replaceSync(`* { line-height: 1.5 !important; letter-spacing: 0.12em !important;
+                word-spacing: 0.16em !important; } p { margin-bottom: 2em !important; }`);
+              document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+            });
+            const applied = await spec.page.evaluate(() => getComputedStyle(document.querySelector('main h1')).letterSpacing);
+            ensure(applied !== 'normal' && parseFloat(applied) > 0, `the text spacing was not applied (letter-spacing ${applied})`);
           }
           const state = await spec.page.evaluate(layoutState);
           ensureEqual(state.bodyFontSize, layout.expectFont, 'body text size');
