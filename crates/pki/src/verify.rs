@@ -589,7 +589,7 @@ pub(crate) fn check_timestamp(
             "the TSA certificate lacks the timeStamping extended key usage",
         ));
     }
-    let chain = check_chain(&tsa, &pool, options, gen_time, ChainRole::Tsa);
+    let chain = check_chain(&tsa, &pool, options, gen_time, true, ChainRole::Tsa);
     details.chain = chain.chain.iter().map(CertificateSummary::of).collect();
     details.revocation = chain.revocation;
     reasons.extend(chain.reasons);
@@ -631,6 +631,7 @@ fn check_chain(
     pool: &[Certificate],
     options: &VerifyOptions,
     at: SystemTime,
+    proven: bool,
     role: ChainRole,
 ) -> ChainOutcome {
     let mut reasons = Vec::new();
@@ -680,7 +681,7 @@ fn check_chain(
     }
 
     // Validity at the validation time, for every certificate in the chain.
-    let proven = at != options.now;
+    // `proven` says whether a timestamp fixed that time.
     for cert in &chain {
         let name = cert.common_name().unwrap_or_else(|| cert.subject());
         if at < cert.not_before() {
@@ -943,6 +944,7 @@ pub(crate) fn check_one_signer(
 
     // The signature timestamp, over the signature value (RFC 3161 App. A).
     let mut validation_time = options.now;
+    let mut proven = false;
     let token = signer_info
         .unsigned_attrs
         .as_ref()
@@ -962,6 +964,7 @@ pub(crate) fn check_one_signer(
             details.timestamp = outcome.details;
             if let Some(time) = outcome.trusted_time {
                 validation_time = time;
+                proven = true;
                 details.validation_time = rfc3339(time);
                 details.validation_time_source = "timestamp";
             }
@@ -985,7 +988,14 @@ pub(crate) fn check_one_signer(
         }
     }
 
-    let chain = check_chain(&signer, pool, options, validation_time, ChainRole::Signer);
+    let chain = check_chain(
+        &signer,
+        pool,
+        options,
+        validation_time,
+        proven,
+        ChainRole::Signer,
+    );
     details.chain = chain.chain.iter().map(CertificateSummary::of).collect();
     details.revocation = chain.revocation;
     reasons.extend(chain.reasons);
