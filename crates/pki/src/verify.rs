@@ -114,7 +114,12 @@ pub fn verify_detached_with(
             vec![],
         );
     }
-    let signatures = check_all_signers(&signed_data, Content::Detached(digest_of_content), options);
+    let signatures = check_all_signers(
+        &signed_data,
+        &cms,
+        Content::Detached(digest_of_content),
+        options,
+    );
     ValidationReport::new(Vec::new(), signatures)
 }
 
@@ -261,6 +266,74 @@ fn attribute(attrs: &[Attribute], oid: ObjectIdentifier) -> Option<&der::Any> {
         .and_then(|a| a.values.get(0))
 }
 
+/// The exact encodings of each SignerInfo's signed attributes, as they
+/// appear in `der` (with the `[0]` tag replaced by SET, RFC 5652 §5.4), in
+/// SignerInfo order. Signatures are checked over these bytes rather than a
+/// re-encoding, so a producer whose attributes are not in DER order still
+/// verifies. Returns `None` if the structure cannot be walked.
+pub(crate) fn raw_signed_attributes(der: &[u8]) -> Option<Vec<RawSignerInfo>> {
+    use der::{asn1::AnyRef, Reader, SliceReader, Tag, TagNumber, Tagged};
+    fn elements(bytes: &[u8]) -> Option<Vec<(AnyRef<'_>, &[u8])>> {
+        let mut reader = SliceReader::new(bytes).ok()?;
+        let mut out = Vec::new();
+        while !reader.is_finished() {
+            let start = usize::try_from(reader.position()).ok()?;
+            let element = AnyRef::decode(&mut reader).ok()?;
+            let end = usize::try_from(reader.position()).ok()?;
+            out.push((element, bytes.get(start..end)?));
+        }
+        Some(out)
+    }
+    let content_info = elements(der)?.into_iter().next()?.0;
+    let fields = elements(content_info.value())?;
+    let explicit = fields.get(1)?.0;
+    let signed_data = elements(explicit.value())?.into_iter().next()?.0;
+    let signer_infos = elements(signed_data.value())?.into_iter().last()?.0;
+    if signer_infos.tag() != Tag::Set {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (signer_info, whole) in elements(signer_infos.value())? {
+        let raw = elements(signer_info.value())?
+            .into_iter()
+            .find(|(e, _)| {
+                e.tag()
+                    == Tag::ContextSpecific {
+                        constructed: true,
+                        number: TagNumber(0),
+                    }
+            })
+            .map(|(_, bytes)| {
+                let mut bytes = bytes.to_vec();
+                bytes[0] = 0x31;
+                bytes
+            });
+        out.push(RawSignerInfo {
+            whole: whole.to_vec(),
+            signed_attrs: raw,
+        });
+    }
+    Some(out)
+}
+
+/// One SignerInfo as it appears in the input.
+pub(crate) struct RawSignerInfo {
+    whole: Vec<u8>,
+    signed_attrs: Option<Vec<u8>>,
+}
+
+/// The input encoding of `signer_info`'s signed attributes, found by its
+/// signature value (decoding sorts SET OF, so positions may differ).
+pub(crate) fn raw_attrs_for<'r>(
+    raw: &'r [RawSignerInfo],
+    signer_info: &SignerInfo,
+) -> Option<&'r [u8]> {
+    let signature = signer_info.signature.as_bytes();
+    raw.iter()
+        .find(|r| !signature.is_empty() && r.whole.windows(signature.len()).any(|w| w == signature))
+        .and_then(|r| r.signed_attrs.as_deref())
+}
+
 /// Result of the cryptographic part of checking one SignerInfo.
 struct CryptoCheck {
     reasons: Vec<Reason>,
@@ -275,6 +348,7 @@ fn check_signer_crypto(
     signer_info: &SignerInfo,
     content_digest: &dyn Fn(DigestAlgorithm) -> Vec<u8>,
     pool: &[Certificate],
+    raw_signed_attrs: Option<&[u8]>,
 ) -> CryptoCheck {
     let mut reasons = Vec::new();
     let mut out = CryptoCheck {
@@ -354,18 +428,21 @@ fn check_signer_crypto(
     }
 
     // RFC 5652 §5.4: the signature covers the DER SET OF the attributes.
-    let signature_check = signed_attrs
-        .to_der()
-        .map_err(|e| SignatureCheckError::BadKey(e.to_string()))
-        .and_then(|tbs| {
-            verify_signature(
-                signer.public_key_info(),
-                &signer_info.signature_algorithm.oid,
-                Some(digest),
-                &tbs,
-                signer_info.signature.as_bytes(),
-            )
-        });
+    let to_be_signed = match raw_signed_attrs {
+        Some(raw) => Ok(raw.to_vec()),
+        None => signed_attrs
+            .to_der()
+            .map_err(|e| SignatureCheckError::BadKey(e.to_string())),
+    };
+    let signature_check = to_be_signed.and_then(|tbs| {
+        verify_signature(
+            signer.public_key_info(),
+            &signer_info.signature_algorithm.oid,
+            Some(digest),
+            &tbs,
+            signer_info.signature.as_bytes(),
+        )
+    });
     match signature_check {
         Ok(()) => reasons.push(Reason::new(
             "SIGNATURE_VALUE_OK",
@@ -549,11 +626,13 @@ pub(crate) fn check_timestamp(
         .and_then(|c| c.decode_as::<OctetString>().ok())
         .map(|o| o.as_bytes().to_vec())
         .unwrap_or_default();
+    let raw = raw_signed_attributes(token).unwrap_or_default();
     let crypto = check_signer_crypto(
         &signed_data,
         signer_info,
         &|alg| alg.digest(&content),
         &pool,
+        raw_attrs_for(&raw, signer_info),
     );
     let crypto_ok = verdict_of(&crypto.reasons) == Verdict::Valid && crypto.signer.is_some();
     for reason in &crypto.reasons {
@@ -873,10 +952,12 @@ fn build_chain(
 /// Checks every SignerInfo of `signed_data` and returns one report each.
 pub(crate) fn check_all_signers(
     signed_data: &SignedData,
+    cms_der: &[u8],
     content: Content<'_>,
     options: &VerifyOptions,
 ) -> Vec<SignatureReport> {
     let Content::Detached(content_digest) = content;
+    let raw = raw_signed_attributes(cms_der).unwrap_or_default();
     let mut pool = embedded(signed_data);
     pool.extend(options.extra_certificates.iter().cloned());
     let mut reports = Vec::new();
@@ -888,6 +969,7 @@ pub(crate) fn check_all_signers(
             &pool,
             options,
             None,
+            raw_attrs_for(&raw, signer_info),
         ));
     }
     if reports.is_empty() {
@@ -917,8 +999,15 @@ pub(crate) fn check_one_signer(
     pool: &[Certificate],
     options: &VerifyOptions,
     claimed_time_override: Option<SystemTime>,
+    raw_signed_attrs: Option<&[u8]>,
 ) -> SignatureReport {
-    let crypto = check_signer_crypto(signed_data, signer_info, content_digest, pool);
+    let crypto = check_signer_crypto(
+        signed_data,
+        signer_info,
+        content_digest,
+        pool,
+        raw_signed_attrs,
+    );
     let mut reasons = crypto.reasons;
     let claimed = claimed_time_override.or(crypto.claimed_time);
     let mut details = SignatureDetails {
@@ -1004,5 +1093,111 @@ pub(crate) fn check_one_signer(
         verdict: verdict_of(&reasons),
         reasons,
         details,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use der::{asn1::AnyRef, Decode, Encode};
+
+    use super::*;
+    use crate::{CertificateAuthority, CertificateProfile, KeyAlgorithm, SignOptions, SubjectName};
+
+    /// A signer whose signed attributes are not in DER order (some tools
+    /// write them in insertion order) must still verify: the signature is
+    /// over the bytes as sent, not over our re-encoding.
+    #[test]
+    fn unsorted_signed_attributes_verify_over_their_own_bytes() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let day = Duration::from_secs(86_400);
+        let ca = CertificateAuthority::create_root(
+            &SubjectName::new("CA"),
+            KeyAlgorithm::Rsa2048,
+            now,
+            day,
+        )
+        .unwrap();
+        let signer = ca
+            .issue_identity(
+                &SubjectName::new("S"),
+                CertificateProfile::DocumentSigning,
+                KeyAlgorithm::Rsa2048,
+                now,
+                day,
+            )
+            .unwrap();
+        let data = b"data";
+        let p7s = crate::sign_detached(
+            data,
+            &signer,
+            &SignOptions {
+                signing_time: Some(now),
+                timestamper: None,
+            },
+        )
+        .unwrap();
+        let raw = raw_signed_attributes(&p7s).unwrap();
+        let sorted = raw[0].signed_attrs.clone().unwrap();
+        // Reverse the attribute order inside the SET.
+        let set = AnyRef::from_der(&sorted).unwrap();
+        let mut attrs = Vec::new();
+        let mut rest = set.value();
+        while !rest.is_empty() {
+            let (element, tail) = AnyRef::from_der_partial(rest).unwrap();
+            attrs.push(element.to_der().unwrap());
+            rest = tail;
+        }
+        assert!(attrs.len() >= 3);
+        attrs.reverse();
+        let header_len = sorted.len() - set.value().len();
+        let mut reordered = sorted[..header_len].to_vec();
+        reordered.extend(attrs.concat());
+        let new_signature = signer.key().sign(&reordered).unwrap();
+        let signed_data = read_signed_data(&p7s).unwrap();
+        let old_signature = signed_data
+            .signer_infos
+            .0
+            .get(0)
+            .unwrap()
+            .signature
+            .as_bytes()
+            .to_vec();
+        assert_eq!(old_signature.len(), new_signature.len());
+        // Splice: [0]-tagged attributes and the signature value.
+        let mut tagged_old = sorted.clone();
+        tagged_old[0] = 0xa0;
+        let mut tagged_new = reordered.clone();
+        tagged_new[0] = 0xa0;
+        let replace = |haystack: &[u8], from: &[u8], to: &[u8]| {
+            let at = haystack
+                .windows(from.len())
+                .position(|w| w == from)
+                .unwrap();
+            let mut out = haystack[..at].to_vec();
+            out.extend_from_slice(to);
+            out.extend_from_slice(&haystack[at + from.len()..]);
+            out
+        };
+        let forged = replace(
+            &replace(&p7s, &tagged_old, &tagged_new),
+            &old_signature,
+            &new_signature,
+        );
+        let options = VerifyOptions::new(vec![ca.certificate().clone()], now);
+        let report = verify_detached(data, &forged, &options);
+        assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
+        // The original still verifies, and a changed attribute order without
+        // re-signing does not.
+        assert_eq!(
+            verify_detached(data, &p7s, &options).verdict,
+            Verdict::Valid
+        );
+        let unsigned = replace(&p7s, &tagged_old, &tagged_new);
+        assert_eq!(
+            verify_detached(data, &unsigned, &options).verdict,
+            Verdict::Invalid
+        );
     }
 }

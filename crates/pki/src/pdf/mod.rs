@@ -687,6 +687,10 @@ fn verify_one(
                         &pool,
                         options,
                         claimed,
+                        crate::verify::raw_attrs_for(
+                            &crate::verify::raw_signed_attributes(cms).unwrap_or_default(),
+                            signer_info,
+                        ),
                     ),
                     None => invalid_signature(
                         field,
