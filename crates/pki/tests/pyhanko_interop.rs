@@ -227,3 +227,97 @@ fn we_validate_pdfs_signed_by_pyhanko_and_sign_after_it() {
     let report = verify_pdf(&modified, &options).unwrap();
     assert!(report.has("PDF_MODIFIED_AFTER_SIGNING"), "{report:#?}");
 }
+
+/// `tsa.sh serve` on a free 127.0.0.1 port, stopped on drop.
+struct TsaServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl TsaServer {
+    fn start(pki_dir: &Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("bash")
+            .arg(peers::scripts().join("tsa.sh"))
+            .arg("serve")
+            .arg(pki_dir)
+            .arg(port.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Self { child, url: format!("http://127.0.0.1:{port}/") }
+    }
+}
+
+impl Drop for TsaServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn we_validate_pyhanko_detached_cms_and_document_timestamps() {
+    let Some(venv) = peers::pyhanko_venv() else { return };
+    let dir = TempDir::new("pyhanko-cms");
+    let pki = openssl_pki(&dir);
+    let tsa = TsaServer::start(&pki.dir);
+    let data = b"Bien ban hop ngay 29/11/2026\n";
+    let input = dir.write("data.txt", data);
+    let p7s = dir.join("data.p7s");
+    let out = run(
+        Command::new(venv.join("bin/pyhanko"))
+            .args(["sign", "addsig", "--detach", "--timestamp-url", &tsa.url, "pemder", "--key"])
+            .arg(pki.dir.join("signer.key"))
+            .arg("--cert")
+            .arg(pki.dir.join("signer.pem"))
+            .arg("--chain")
+            .arg(pki.dir.join("chain.pem"))
+            .arg("--no-pass")
+            .arg(&input)
+            .arg(&p7s),
+        true,
+    );
+    let _ = text(&out);
+    let options = VerifyOptions::new(vec![pki.root.clone()], SystemTime::now());
+    let signature = std::fs::read(&p7s).unwrap();
+    let report = congso_pki::verify_detached(data, &signature, &options);
+    assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
+    assert!(report.has("TIMESTAMP_OK"), "{report:#?}");
+    assert_eq!(report.signatures[0].details.validation_time_source, "timestamp");
+    assert_eq!(congso_pki::verify_detached(b"other", &signature, &options).verdict, Verdict::Invalid);
+
+    // A document timestamp (ETSI.RFC3161) added by pyHanko to a PDF we signed.
+    let now = SystemTime::now();
+    let timestamper = pki.tsa.at(now);
+    let signed = sign_pdf(
+        &minimal_pdf("Document timestamp"),
+        &pki.signer,
+        &PadesOptions { signing_time: Some(now), timestamper: Some(&timestamper), ..PadesOptions::default() },
+    )
+    .unwrap();
+    let signed_path = dir.write("signed.pdf", &signed);
+    let stamped_path = dir.join("stamped.pdf");
+    run(
+        Command::new(venv.join("bin/pyhanko"))
+            .args(["sign", "timestamp", "--timestamp-url", &tsa.url, "--trust-replace", "--trust"])
+            .arg(pki.dir.join("root.pem"))
+            .arg(&signed_path)
+            .arg(&stamped_path),
+        true,
+    );
+    let stamped = std::fs::read(&stamped_path).unwrap();
+    let options = VerifyOptions { require_timestamp: true, ..options };
+    let report = verify_pdf(&stamped, &options).unwrap();
+    assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
+    assert_eq!(report.signatures.len(), 2);
+    assert!(report.signatures[1].reasons.iter().any(|r| r.code == "TIMESTAMP_OK"), "{report:#?}");
+    assert!(report.has("PDF_LATER_SIGNATURES_ONLY"), "{report:#?}");
+}
