@@ -156,6 +156,37 @@ fn second_signature_and_modification_after_signing() {
 }
 
 #[test]
+fn xref_stream_pdfs_get_an_xref_stream_update() {
+    let pki = Pki::new(KeyAlgorithm::EcdsaP256);
+    let signer = pki.signer(KeyAlgorithm::EcdsaP256, 365);
+    let at = t0() + DAY;
+    let timestamper = pki.tsa.at(at);
+    let pdf = common::xref_stream_pdf("Modern PDF");
+    let options = PadesOptions {
+        signing_time: Some(at),
+        timestamper: Some(&timestamper),
+        ..PadesOptions::default()
+    };
+    let once = sign_pdf(&pdf, &signer, &options).unwrap();
+    let update = String::from_utf8_lossy(&once[pdf.len()..]).into_owned();
+    assert!(
+        update.contains("/Type/XRef") || update.contains("/Type /XRef"),
+        "{update:.300}"
+    );
+    check(
+        &verify_pdf(&once, &options_at(&pki, 2)).unwrap(),
+        Verdict::Valid,
+        &["PDF_COVERS_WHOLE_FILE"],
+    );
+    let twice = sign_pdf(&once, &signer, &options).unwrap();
+    check(
+        &verify_pdf(&twice, &options_at(&pki, 2)).unwrap(),
+        Verdict::Valid,
+        &["PDF_LATER_SIGNATURES_ONLY"],
+    );
+}
+
+#[test]
 fn visible_signature_with_vietnamese_text() {
     let pki = Pki::new(KeyAlgorithm::EcdsaP256);
     let signer = pki.signer(KeyAlgorithm::EcdsaP256, 365);

@@ -74,6 +74,16 @@ fn pyhanko_validates_our_signed_pdfs() {
         let path = dir.write("visible.pdf", &visible);
         assert!(pyhanko_verdict(&venv, &path, &root, true).starts_with("VALID 1"));
 
+        // A PDF 1.5 file with object and xref streams gets an xref-stream update.
+        let modern = sign_pdf(
+            &common::xref_stream_pdf("Modern"),
+            &signer,
+            &options("Signature1", None),
+        )
+        .unwrap();
+        let path = dir.write("modern.pdf", &modern);
+        assert!(pyhanko_verdict(&venv, &path, &root, true).starts_with("VALID 1"));
+
         // A second signature on top of the first: both valid for pyHanko.
         let twice = sign_pdf(
             &invisible,
@@ -236,7 +246,11 @@ struct TsaServer {
 
 impl TsaServer {
     fn start(pki_dir: &Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let child = Command::new("bash")
             .arg(peers::scripts().join("tsa.sh"))
             .arg("serve")
@@ -252,7 +266,10 @@ impl TsaServer {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        Self { child, url: format!("http://127.0.0.1:{port}/") }
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{port}/"),
+        }
     }
 }
 
@@ -265,7 +282,9 @@ impl Drop for TsaServer {
 
 #[test]
 fn we_validate_pyhanko_detached_cms_and_document_timestamps() {
-    let Some(venv) = peers::pyhanko_venv() else { return };
+    let Some(venv) = peers::pyhanko_venv() else {
+        return;
+    };
     let dir = TempDir::new("pyhanko-cms");
     let pki = openssl_pki(&dir);
     let tsa = TsaServer::start(&pki.dir);
@@ -274,7 +293,15 @@ fn we_validate_pyhanko_detached_cms_and_document_timestamps() {
     let p7s = dir.join("data.p7s");
     let out = run(
         Command::new(venv.join("bin/pyhanko"))
-            .args(["sign", "addsig", "--detach", "--timestamp-url", &tsa.url, "pemder", "--key"])
+            .args([
+                "sign",
+                "addsig",
+                "--detach",
+                "--timestamp-url",
+                &tsa.url,
+                "pemder",
+                "--key",
+            ])
             .arg(pki.dir.join("signer.key"))
             .arg("--cert")
             .arg(pki.dir.join("signer.pem"))
@@ -291,8 +318,14 @@ fn we_validate_pyhanko_detached_cms_and_document_timestamps() {
     let report = congso_pki::verify_detached(data, &signature, &options);
     assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
     assert!(report.has("TIMESTAMP_OK"), "{report:#?}");
-    assert_eq!(report.signatures[0].details.validation_time_source, "timestamp");
-    assert_eq!(congso_pki::verify_detached(b"other", &signature, &options).verdict, Verdict::Invalid);
+    assert_eq!(
+        report.signatures[0].details.validation_time_source,
+        "timestamp"
+    );
+    assert_eq!(
+        congso_pki::verify_detached(b"other", &signature, &options).verdict,
+        Verdict::Invalid
+    );
 
     // A document timestamp (ETSI.RFC3161) added by pyHanko to a PDF we signed.
     let now = SystemTime::now();
@@ -300,24 +333,44 @@ fn we_validate_pyhanko_detached_cms_and_document_timestamps() {
     let signed = sign_pdf(
         &minimal_pdf("Document timestamp"),
         &pki.signer,
-        &PadesOptions { signing_time: Some(now), timestamper: Some(&timestamper), ..PadesOptions::default() },
+        &PadesOptions {
+            signing_time: Some(now),
+            timestamper: Some(&timestamper),
+            ..PadesOptions::default()
+        },
     )
     .unwrap();
     let signed_path = dir.write("signed.pdf", &signed);
     let stamped_path = dir.join("stamped.pdf");
     run(
         Command::new(venv.join("bin/pyhanko"))
-            .args(["sign", "timestamp", "--timestamp-url", &tsa.url, "--trust-replace", "--trust"])
+            .args([
+                "sign",
+                "timestamp",
+                "--timestamp-url",
+                &tsa.url,
+                "--trust-replace",
+                "--trust",
+            ])
             .arg(pki.dir.join("root.pem"))
             .arg(&signed_path)
             .arg(&stamped_path),
         true,
     );
     let stamped = std::fs::read(&stamped_path).unwrap();
-    let options = VerifyOptions { require_timestamp: true, ..options };
+    let options = VerifyOptions {
+        require_timestamp: true,
+        ..options
+    };
     let report = verify_pdf(&stamped, &options).unwrap();
     assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
     assert_eq!(report.signatures.len(), 2);
-    assert!(report.signatures[1].reasons.iter().any(|r| r.code == "TIMESTAMP_OK"), "{report:#?}");
+    assert!(
+        report.signatures[1]
+            .reasons
+            .iter()
+            .any(|r| r.code == "TIMESTAMP_OK"),
+        "{report:#?}"
+    );
     assert!(report.has("PDF_LATER_SIGNATURES_ONLY"), "{report:#?}");
 }

@@ -151,3 +151,16 @@ pub fn append_content_change(pdf: &[u8]) -> Vec<u8> {
     );
     out
 }
+
+/// The minimal PDF rewritten with object streams and a cross-reference
+/// stream (PDF 1.5 style, as Word or Chrome write), by lopdf.
+pub fn xref_stream_pdf(text: &str) -> Vec<u8> {
+    let mut doc = lopdf::Document::load_mem(&minimal_pdf(text)).unwrap();
+    let mut out = Vec::new();
+    doc.save_modern(&mut out).unwrap();
+    assert!(
+        !out.windows(5).any(|w| w == b"\nxref"),
+        "expected an xref stream"
+    );
+    out
+}
