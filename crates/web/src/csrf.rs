@@ -49,6 +49,8 @@ pub fn issue(key: &[u8; 32], binding: &[u8], now: Timestamp) -> String {
 /// Why a token was refused (logged, never shown in detail).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Refusal {
+    /// The form was posted from another site (its `Origin` names it).
+    CrossOrigin,
     Missing,
     Malformed,
     WrongBinding,

@@ -95,6 +95,9 @@ async fn visitor(State(state): State<AppState>, request: Request, next: Next) ->
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
     let (mut parts, body) = request.into_parts();
+    // Kept for the error renderer: the request is gone by the time an error
+    // response comes back, and JSON clients are told apart by this header.
+    let accept = parts.headers.get(header::ACCEPT).cloned();
     let visitor = match load_visitor(&state, &parts).await {
         Ok(visitor) => visitor,
         Err(error) => return error.into_response(),
@@ -133,6 +136,7 @@ async fn visitor(State(state): State<AppState>, request: Request, next: Next) ->
             response.status(),
             &page,
             response.headers().clone(),
+            accept.as_ref(),
         );
     }
     if visitor.needs_pre_cookie() {
@@ -141,7 +145,18 @@ async fn visitor(State(state): State<AppState>, request: Request, next: Next) ->
             session::set_cookie(&state, session::PRE_COOKIE, &visitor.pre_token, None),
         );
     }
-    if cookie_was_stale && !response.headers().contains_key(header::SET_COOKIE) {
+    // A stale session cookie is cleared unless the response already sets a
+    // new session (other cookies, such as the pre-session one, do not count).
+    let sets_session = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|value| {
+            value
+                .as_bytes()
+                .starts_with(session::SESSION_COOKIE.as_bytes())
+        });
+    if cookie_was_stale && !sets_session {
         response.headers_mut().append(
             header::SET_COOKIE,
             session::clear_cookie(&state, session::SESSION_COOKIE),
@@ -202,6 +217,16 @@ async fn load_session(state: &AppState, token: &str) -> Result<Option<ActiveSess
     let Some(stored) = accounts::get_session(state.db(), &token_hash, now).await? else {
         return Ok(None);
     };
+    let settings = state.settings();
+    let absolute_limit = congso_core::time::Timestamp(stored.created_at)
+        .plus_seconds(settings.session_absolute.as_secs() as i64);
+    // The stored expiry already respects the absolute limit once the session
+    // has been touched; checking here also covers a session not yet touched
+    // and an idle allowance configured longer than the absolute one.
+    if absolute_limit <= now {
+        accounts::delete_session(state.db(), &token_hash).await?;
+        return Ok(None);
+    }
     let Some(user) = accounts::get_user(state.db(), stored.user_id).await? else {
         return Ok(None);
     };
@@ -210,11 +235,8 @@ async fn load_session(state: &AppState, token: &str) -> Result<Option<ActiveSess
         return Ok(None);
     }
     // Slide the idle expiry, at most once a minute to spare the database.
-    let settings = state.settings();
     if now.micros() - stored.last_seen_at > 60_000_000 {
         let idle_limit = now.plus_seconds(settings.session_idle.as_secs() as i64);
-        let absolute_limit = congso_core::time::Timestamp(stored.created_at)
-            .plus_seconds(settings.session_absolute.as_secs() as i64);
         accounts::touch_session(state.db(), &token_hash, now, idle_limit.min(absolute_limit))
             .await?;
     }
@@ -239,50 +261,17 @@ async fn check_csrf(
     body: Body,
     limit: usize,
 ) -> Result<Request, Response> {
-    // A browser always sends Origin on cross-site POSTs; when present it must
-    // name this site.
-    if let (Some(origin), Some(host)) = (
-        parts
-            .headers
-            .get(header::ORIGIN)
-            .and_then(|v| v.to_str().ok()),
-        parts
-            .headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok()),
-    ) {
-        let origin_host = origin.split("://").nth(1).unwrap_or(origin);
-        if origin != "null" && origin_host != host {
-            tracing::warn!(origin, host, "cross-origin form post refused");
-            return Err(AppError::csrf().into_response());
-        }
-    }
-    let header_token = parts
-        .headers
-        .get("x-csrf-token")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-    let is_form = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
-    let (token, body) = if is_form {
-        let bytes = match axum::body::to_bytes(body, limit).await {
-            Ok(bytes) => bytes,
-            Err(_) => return Err(AppError::too_large(limit).into_response()),
-        };
-        let token = form_urlencoded_value(&bytes, "csrf").or(header_token);
-        (token, Body::from(bytes))
+    let (verdict, body) = if let Some(origin) = foreign_origin(&parts) {
+        tracing::warn!(origin, "cross-origin form post refused");
+        (Err(crate::csrf::Refusal::CrossOrigin), body)
     } else {
-        let query_token = parts
-            .uri
-            .query()
-            .and_then(|query| form_urlencoded_value(query.as_bytes(), "csrf"));
-        (header_token.or(query_token), body)
+        let (token, body) = read_token(&parts, body, limit).await?;
+        let binding = visitor.csrf_binding();
+        let verdict =
+            crate::csrf::check(state, &binding, token.as_deref(), congso_store::now()).await;
+        (verdict, body)
     };
-    let binding = visitor.csrf_binding();
-    match crate::csrf::check(state, &binding, token.as_deref(), congso_store::now()).await {
+    match verdict {
         Ok(()) => Ok(Request::from_parts(parts, body)),
         Err(refusal) => {
             tracing::warn!(?refusal, path = %parts.uri.path(), "csrf check failed");
@@ -300,6 +289,62 @@ async fn check_csrf(
             }
             Err(AppError::csrf().into_response())
         }
+    }
+}
+
+/// The `Origin` of a request that names another site, if it does.
+///
+/// A browser always sends `Origin` on cross-site POSTs; when present it must
+/// name this site. HTTP/1.1 names the site in the `Host` header, HTTP/2 in
+/// the request target's authority (browsers send no `Host` there); a request
+/// naming neither cannot be matched and is refused.
+fn foreign_origin(parts: &axum::http::request::Parts) -> Option<&str> {
+    let origin = parts
+        .headers
+        .get(header::ORIGIN)
+        .and_then(|value| value.to_str().ok())?;
+    if origin == "null" {
+        return None;
+    }
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|authority| authority.as_str()));
+    let origin_host = origin.split("://").nth(1).unwrap_or(origin);
+    (host != Some(origin_host)).then_some(origin)
+}
+
+/// Reads the CSRF token from the form body (which is buffered and handed
+/// back), the `X-CSRF-Token` header or the query string.
+async fn read_token(
+    parts: &axum::http::request::Parts,
+    body: Body,
+    limit: usize,
+) -> Result<(Option<String>, Body), Response> {
+    let header_token = parts
+        .headers
+        .get("x-csrf-token")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let is_form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        let bytes = match axum::body::to_bytes(body, limit).await {
+            Ok(bytes) => bytes,
+            Err(_) => return Err(AppError::too_large(limit).into_response()),
+        };
+        let token = form_urlencoded_value(&bytes, "csrf").or(header_token);
+        Ok((token, Body::from(bytes)))
+    } else {
+        let query_token = parts
+            .uri
+            .query()
+            .and_then(|query| form_urlencoded_value(query.as_bytes(), "csrf"));
+        Ok((header_token.or(query_token), body))
     }
 }
 

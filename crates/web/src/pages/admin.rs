@@ -203,6 +203,15 @@ pub async fn create_user(
         Ok(name) => name,
         Err(reason) => return Ok(refuse(ctx.ta("error-bad-request", &[("reason", &reason)]))),
     };
+    // Free text is stored and shown on pages; control characters have no
+    // place in it, and PostgreSQL refuses NUL outright.
+    if let Some(name) = ["display_name", "email", "position"]
+        .into_iter()
+        .find(|name| field(&pairs, name).chars().any(char::is_control))
+    {
+        let reason = format!("{name} contains control characters");
+        return Ok(refuse(ctx.ta("error-bad-request", &[("reason", &reason)])));
+    }
     let typed = field(&pairs, "password");
     let (password, temporary) = if typed.is_empty() {
         (crate::password::generate_temporary_password(), true)

@@ -40,15 +40,7 @@ pub struct LoginForm {
 }
 
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && next.len() < 512
-    {
-        next
-    } else {
-        "/staff"
-    }
+    super::local_path(next).unwrap_or("/staff")
 }
 
 fn login_page(
@@ -92,9 +84,17 @@ pub async fn login_form(
     super::private_page(login_page(&ctx, "", safe_next(next), None, notice))
 }
 
-/// The login name as a throttling key, bounded and normalised.
+/// The login name as a throttling key, bounded and normalised. Control
+/// characters become U+FFFD: no login name contains one, and PostgreSQL
+/// refuses NUL in text, so they must not reach a query as typed.
 fn throttle_subject(username: &str) -> String {
-    username.trim().to_lowercase().chars().take(64).collect()
+    username
+        .trim()
+        .to_lowercase()
+        .chars()
+        .take(64)
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
 }
 
 /// Seconds the visitor must still wait, or the lockout, for this subject.
@@ -507,7 +507,9 @@ pub async fn reset_request(
             .find(|user| {
                 user.email.as_deref().map(str::to_lowercase).as_deref() == Some(identifier.as_str())
             })
-    } else if identifier.is_empty() {
+    } else if identifier.is_empty() || identifier.chars().any(char::is_control) {
+        // No login name contains a control character (and PostgreSQL
+        // refuses NUL in a query), so such an identifier names nobody.
         None
     } else {
         accounts::find_credentials(state.db(), &identifier)

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -46,6 +47,12 @@ pub async fn key(State(state): State<AppState>) -> Response {
     text(format!("{}\n", state.ledger().verifier_key()))
 }
 
+/// A missing or malformed proof parameter is the client's mistake: answer
+/// 400 in the API's JSON error format, not axum's plain-text rejection.
+fn bad_query(rejection: QueryRejection) -> AppError {
+    AppError::bad_request(rejection.body_text())
+}
+
 #[derive(Deserialize)]
 pub struct InclusionQuery {
     index: u64,
@@ -55,8 +62,9 @@ pub struct InclusionQuery {
 /// An inclusion proof for one entry, against a given or the current size.
 pub async fn inclusion(
     State(state): State<AppState>,
-    Query(query): Query<InclusionQuery>,
+    query: Result<Query<InclusionQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
+    let Query(query) = query.map_err(bad_query)?;
     let size = query.size.unwrap_or_else(|| state.ledger().size());
     let proof = state.ledger().inclusion_proof(query.index, size)?;
     let root = state.ledger().root_at(size)?;
@@ -84,8 +92,9 @@ pub struct ConsistencyQuery {
 /// A consistency proof between two tree sizes.
 pub async fn consistency(
     State(state): State<AppState>,
-    Query(query): Query<ConsistencyQuery>,
+    query: Result<Query<ConsistencyQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
+    let Query(query) = query.map_err(bad_query)?;
     let to = query.to.unwrap_or_else(|| state.ledger().size());
     let proof = state.ledger().consistency_proof(query.from, to)?;
     Ok(Json(serde_json::json!({

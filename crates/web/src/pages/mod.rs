@@ -80,25 +80,41 @@ async fn fallback() -> crate::AppError {
     crate::AppError::not_found()
 }
 
-/// Whether a request wants JSON rather than a page.
-fn wants_json(visitor: &Visitor, headers: &HeaderMap) -> bool {
+/// Whether a request wants JSON rather than a page, judged by its path and
+/// the `Accept` header it was sent with.
+fn wants_json(visitor: &Visitor, accept: Option<&HeaderValue>) -> bool {
     visitor.path.starts_with("/api/")
         || visitor.path.starts_with("/ledger/proof")
-        || headers
-            .get(header::ACCEPT)
+        || accept
             .and_then(|value| value.to_str().ok())
             .is_some_and(|accept| {
                 accept.contains("application/json") && !accept.contains("text/html")
             })
 }
 
-/// Renders an error response in the visitor's language.
+/// Returns `next` if it is a path on this site, for redirecting back after
+/// login or a language switch.
+///
+/// Only printable ASCII is accepted: browsers drop tabs and newlines from a
+/// `Location` and read `\` as `/`, so `/\t/evil.example` would leave the
+/// site, and a newline cannot be sent in a header at all.
+pub fn local_path(next: &str) -> Option<&str> {
+    let printable = next
+        .bytes()
+        .all(|byte| byte.is_ascii_graphic() && byte != b'\\');
+    (printable && next.starts_with('/') && !next.starts_with("//") && next.len() < 512)
+        .then_some(next)
+}
+
+/// Renders an error response in the visitor's language. `accept` is the
+/// request's `Accept` header; `original_headers` are the response's.
 pub fn render_error(
     state: &AppState,
     visitor: &Visitor,
     status: StatusCode,
     error: &ErrorPage,
     original_headers: HeaderMap,
+    accept: Option<&HeaderValue>,
 ) -> Response {
     let args: Vec<(&str, &str)> = error
         .args
@@ -106,7 +122,7 @@ pub fn render_error(
         .map(|(name, value)| (*name, value.as_str()))
         .collect();
     let message = state.i18n().tr_args(visitor.lang, error.message_id, &args);
-    let mut response = if wants_json(visitor, &original_headers) {
+    let mut response = if wants_json(visitor, accept) {
         (
             status,
             axum::Json(serde_json::json!({ "error": error.code, "message": message })),

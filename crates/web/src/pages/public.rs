@@ -47,8 +47,7 @@ pub async fn switch_language(
     }
     let next = query
         .get("next")
-        .filter(|next| next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\"))
-        .map(String::as_str)
+        .and_then(|next| super::local_path(next))
         .unwrap_or("/");
     let mut response = Redirect::to(next).into_response();
     response.headers_mut().append(
