@@ -1,5 +1,5 @@
 //! Signs a PDF with a throwaway CA and TSA, for looking at the result:
-//! `cargo run -p congso-pki --example sign_pdf -- IN.pdf OUT.pdf [ROOT_OUT.pem]`.
+//! `cargo run -p congso-pki --example sign_pdf -- IN.pdf OUT.pdf [ROOT_OUT.pem [SIGNATURE.png SEAL.png]]`.
 //! The signature is visible (Decree 30 placement on page 1) and timestamped.
 
 use std::time::{Duration, SystemTime};
@@ -58,7 +58,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             timestamper: Some(&timestamper),
             reason: Some("Ký ban hành".into()),
             location: Some("Hà Nội".into()),
-            appearance: Some(VisibleSignature::decree30(1)),
+            appearance: Some(match (args.get(4), args.get(5)) {
+                (Some(signature), Some(seal)) => VisibleSignature::decree30_with_images(
+                    1,
+                    Some(std::fs::read(signature)?),
+                    Some(std::fs::read(seal)?),
+                ),
+                _ => VisibleSignature::decree30(1),
+            }),
             ..PadesOptions::default()
         },
     )?;

@@ -211,6 +211,57 @@ fn visible_signature_with_vietnamese_text() {
     assert!(
         text.contains("/FontFile2") && text.contains("/Identity-H") && text.contains("/ToUnicode")
     );
+    // With the signature and seal images of Decree 30 Appendix I.
+    let with_images = sign_pdf(
+        &minimal_pdf("Quyet dinh"),
+        &signer,
+        &PadesOptions {
+            signing_time: Some(at),
+            timestamper: Some(&pki.tsa.at(at)),
+            appearance: Some(VisibleSignature::decree30_with_images(
+                1,
+                Some(include_bytes!("data/signature-test.png").to_vec()),
+                Some(include_bytes!("data/seal-test.png").to_vec()),
+            )),
+            ..PadesOptions::default()
+        },
+    )
+    .unwrap();
+    check(
+        &verify_pdf(&with_images, &options_at(&pki, 2)).unwrap(),
+        Verdict::Valid,
+        &[],
+    );
+    let text = String::from_utf8_lossy(&with_images);
+    assert_eq!(
+        text.matches("/SMask").count(),
+        2,
+        "both images keep their transparency"
+    );
+    // A broken image is a typed error.
+    let broken = sign_pdf(
+        &minimal_pdf("x"),
+        &signer,
+        &PadesOptions {
+            appearance: Some(VisibleSignature::decree30_with_images(
+                1,
+                Some(b"\x89PNG broken".to_vec()),
+                None,
+            )),
+            ..PadesOptions::default()
+        },
+    );
+    assert!(
+        matches!(
+            broken,
+            Err(Error::Malformed {
+                what: "signature image",
+                ..
+            })
+        ),
+        "{broken:?}"
+    );
+
     // A page that does not exist is an error, not a panic.
     let mut far = VisibleSignature::decree30(9);
     far.lines = Some(vec!["x".into()]);

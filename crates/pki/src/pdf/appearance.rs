@@ -32,6 +32,12 @@ pub struct VisibleSignature {
     /// Font size in points (Decree 30: size 10 for signature information);
     /// reduced automatically when a line would not fit.
     pub font_size: f32,
+    /// The signer's handwritten-signature image (PNG, transparent
+    /// background), drawn centred in the upper part of the box.
+    pub signature_image: Option<Vec<u8>>,
+    /// The organisation's seal (PNG, red on transparent), drawn over the
+    /// left third of the signature image as Decree 30 Appendix I describes.
+    pub seal_image: Option<Vec<u8>>,
 }
 
 impl VisibleSignature {
@@ -44,6 +50,23 @@ impl VisibleSignature {
             rect: [318.0, 140.0, 560.0, 210.0],
             lines: None,
             font_size: 10.0,
+            signature_image: None,
+            seal_image: None,
+        }
+    }
+
+    /// Like [`VisibleSignature::decree30`], with the handwritten-signature
+    /// and seal images (PNG) and a box tall enough for them.
+    pub fn decree30_with_images(
+        page: u32,
+        signature_png: Option<Vec<u8>>,
+        seal_png: Option<Vec<u8>>,
+    ) -> Self {
+        Self {
+            rect: [318.0, 90.0, 560.0, 240.0],
+            signature_image: signature_png,
+            seal_image: seal_png,
+            ..Self::decree30(page)
         }
     }
 
@@ -89,6 +112,96 @@ fn vietnam_time(time: SystemTime) -> String {
     }
 }
 
+/// A decoded 8-bit image: RGB samples and an optional alpha channel.
+struct Image {
+    width: u32,
+    height: u32,
+    rgb: Vec<u8>,
+    alpha: Option<Vec<u8>>,
+}
+
+/// Largest image we accept, in pixels: a signature or seal is small, and a
+/// hostile PNG must not make us allocate gigabytes.
+const MAX_PIXELS: u64 = 4096 * 4096;
+
+fn decode_png(data: &[u8]) -> Result<Image> {
+    let bad = |e: String| crate::Error::Malformed {
+        what: "signature image",
+        detail: e,
+    };
+    let mut decoder =
+        png::Decoder::new_with_limits(std::io::Cursor::new(data), png::Limits { bytes: 256 << 20 });
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().map_err(|e| bad(e.to_string()))?;
+    let (width, height) = (reader.info().width, reader.info().height);
+    if u64::from(width) * u64::from(height) > MAX_PIXELS || width == 0 || height == 0 {
+        return Err(bad(format!("{width}x{height} pixels is too large")));
+    }
+    let size = reader
+        .output_buffer_size()
+        .ok_or_else(|| bad("image too large".into()))?;
+    let mut buffer = vec![0; size];
+    let info = reader
+        .next_frame(&mut buffer)
+        .map_err(|e| bad(e.to_string()))?;
+    let pixels = &buffer[..info.buffer_size()];
+    let (rgb, alpha) = match info.color_type {
+        png::ColorType::Rgb => (pixels.to_vec(), None),
+        png::ColorType::Rgba => (
+            pixels
+                .chunks_exact(4)
+                .flat_map(|p| [p[0], p[1], p[2]])
+                .collect(),
+            Some(pixels.chunks_exact(4).map(|p| p[3]).collect()),
+        ),
+        png::ColorType::Grayscale => (pixels.iter().flat_map(|g| [*g, *g, *g]).collect(), None),
+        png::ColorType::GrayscaleAlpha => (
+            pixels
+                .chunks_exact(2)
+                .flat_map(|p| [p[0], p[0], p[0]])
+                .collect(),
+            Some(pixels.chunks_exact(2).map(|p| p[1]).collect()),
+        ),
+        other => return Err(bad(format!("unsupported colour type {other:?}"))),
+    };
+    Ok(Image {
+        width,
+        height,
+        rgb,
+        alpha,
+    })
+}
+
+/// Adds the image (and its soft mask) as XObjects; returns the image's id.
+fn push_image(
+    image: &Image,
+    alloc: &mut dyn FnMut() -> ObjectId,
+    objects: &mut Vec<(ObjectId, Vec<u8>)>,
+) -> ObjectId {
+    let image_id = alloc();
+    let mut dict = Dictionary::new();
+    dict.set("Type", Object::Name(b"XObject".to_vec()));
+    dict.set("Subtype", Object::Name(b"Image".to_vec()));
+    dict.set("Width", Object::Integer(i64::from(image.width)));
+    dict.set("Height", Object::Integer(i64::from(image.height)));
+    dict.set("ColorSpace", Object::Name(b"DeviceRGB".to_vec()));
+    dict.set("BitsPerComponent", Object::Integer(8));
+    if let Some(alpha) = &image.alpha {
+        let mask_id = alloc();
+        let mut mask = Dictionary::new();
+        mask.set("Type", Object::Name(b"XObject".to_vec()));
+        mask.set("Subtype", Object::Name(b"Image".to_vec()));
+        mask.set("Width", Object::Integer(i64::from(image.width)));
+        mask.set("Height", Object::Integer(i64::from(image.height)));
+        mask.set("ColorSpace", Object::Name(b"DeviceGray".to_vec()));
+        mask.set("BitsPerComponent", Object::Integer(8));
+        objects.push((mask_id, compressed(mask, alpha.clone())));
+        dict.set("SMask", Object::Reference(mask_id));
+    }
+    objects.push((image_id, compressed(dict, image.rgb.clone())));
+    image_id
+}
+
 pub(crate) struct Built {
     pub rect: [f32; 4],
     pub form_id: ObjectId,
@@ -123,6 +236,10 @@ pub(crate) fn build(
 ) -> Result<Built> {
     let [x1, y1, x2, y2] = visible.rect;
     let (width, height) = ((x2 - x1).abs(), (y2 - y1).abs());
+    let has_images = visible.signature_image.is_some() || visible.seal_image.is_some();
+    // With images, the upper 60 % of the box holds them and the text sits
+    // below; without, the text has the whole box.
+    let text_height = if has_images { height * 0.4 } else { height };
     let lines = visible
         .lines
         .clone()
@@ -140,7 +257,7 @@ pub(crate) fn build(
             .iter()
             .map(|l| text_width(l, size))
             .fold(0.0, f32::max);
-        if widest <= width - 2.0 * padding && count * size * 1.2 <= height - 2.0 * padding {
+        if widest <= width - 2.0 * padding && count * size * 1.2 <= text_height - 2.0 * padding {
             break;
         }
         size -= 0.5;
@@ -158,7 +275,7 @@ pub(crate) fn build(
     content.push_str("q 0 0 0.55 rg BT\n");
     content.push_str(&format!("/F1 {size:.2} Tf\n"));
     let line_height = size * 1.2;
-    let mut y = height - padding - size;
+    let mut y = text_height - padding - size;
     for line in &lines {
         let mut hex = String::new();
         for c in line.chars() {
@@ -181,6 +298,43 @@ pub(crate) fn build(
     let type0_id = alloc();
     let form_id = alloc();
     let mut objects = Vec::new();
+
+    // Images: signature centred above the text, seal over its left third.
+    let mut images = Dictionary::new();
+    let image_top = height - padding;
+    let image_area = height - text_height - padding;
+    let mut signature_box: Option<(f32, f32, f32, f32)> = None;
+    if let Some(png) = &visible.signature_image {
+        let image = decode_png(png)?;
+        let scale =
+            (image_area / image.height as f32).min((width - 2.0 * padding) / image.width as f32);
+        let (w, h) = (image.width as f32 * scale, image.height as f32 * scale);
+        let (x, y) = ((width - w) / 2.0, image_top - h);
+        signature_box = Some((x, y, w, h));
+        let id = push_image(&image, alloc, &mut objects);
+        images.set("Sig", Object::Reference(id));
+        content.push_str(&format!("q {w:.2} 0 0 {h:.2} {x:.2} {y:.2} cm /Sig Do Q\n"));
+    }
+    if let Some(png) = &visible.seal_image {
+        let image = decode_png(png)?;
+        let target = image_area.max(height * 0.5);
+        let scale = target / image.height.max(image.width) as f32;
+        let (w, h) = (image.width as f32 * scale, image.height as f32 * scale);
+        let (x, y) = match signature_box {
+            // The seal's right edge at one third of the signature image.
+            // Kept inside the box, which clips what lies outside it.
+            Some((sx, sy, sw, sh)) => (
+                (sx + sw / 3.0 - w).max(0.0),
+                (sy + sh / 2.0 - h / 2.0).max(0.0),
+            ),
+            None => (padding, image_top - h),
+        };
+        let id = push_image(&image, alloc, &mut objects);
+        images.set("Seal", Object::Reference(id));
+        content.push_str(&format!(
+            "q {w:.2} 0 0 {h:.2} {x:.2} {y:.2} cm /Seal Do Q\n"
+        ));
+    }
     // The subset is renamed with a tag, as PDF 32000 9.6.4 asks for subsets.
     let font_name = b"CGSOVN+LiberationSerif".to_vec();
 
@@ -276,6 +430,9 @@ pub(crate) fn build(
     fonts.set("F1", Object::Reference(type0_id));
     let mut resources = Dictionary::new();
     resources.set("Font", Object::Dictionary(fonts));
+    if !images.is_empty() {
+        resources.set("XObject", Object::Dictionary(images));
+    }
     let mut form = Dictionary::new();
     form.set("Type", Object::Name(b"XObject".to_vec()));
     form.set("Subtype", Object::Name(b"Form".to_vec()));
