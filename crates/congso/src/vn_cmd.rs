@@ -168,14 +168,15 @@ fn lunar(date: &str, common: &CommonArgs) -> anyhow::Result<()> {
             "day": lunar.day, "month": lunar.month, "year": lunar.year, "leap": lunar.leap,
         }));
     }
-    println!(
+    writeln!(
+        std::io::stdout(),
         "{} âm lịch (ngày {}, tháng {}{}, năm {})",
         lunar,
         calendar::CanChi::of_day(solar),
         lunar.month_can_chi(),
         if lunar.leap { " nhuận" } else { "" },
         lunar.year_can_chi(),
-    );
+    )?;
     Ok(())
 }
 
@@ -210,7 +211,11 @@ fn solar(date: &str, common: &CommonArgs) -> anyhow::Result<()> {
     if common.json {
         return print_json(&json!({ "date": solar.to_string() }));
     }
-    println!("{solar} ({})", weekday_name(solar.weekday()));
+    writeln!(
+        std::io::stdout(),
+        "{solar} ({})",
+        weekday_name(solar.weekday())
+    )?;
     Ok(())
 }
 
@@ -219,11 +224,12 @@ fn tet(year: i32, common: &CommonArgs) -> anyhow::Result<()> {
     if common.json {
         return print_json(&json!({ "date": date.to_string() }));
     }
-    println!(
+    writeln!(
+        std::io::stdout(),
         "{date} ({}), Tết {}",
         weekday_name(date.weekday()),
         calendar::CanChi::of_year(year)
-    );
+    )?;
     Ok(())
 }
 
@@ -251,30 +257,32 @@ fn holidays(year: i32, common: &CommonArgs) -> anyhow::Result<()> {
             "working_weekends": list(&working),
         }));
     }
-    println!("Days off {year}:");
+    writeln!(std::io::stdout(), "Days off {year}:")?;
     for entry in &days_off {
-        println!(
+        writeln!(
+            std::io::stdout(),
             "  {}  {:<9} {}{}\n              source: {}",
             entry.date,
             weekday_name(entry.date.weekday()),
             entry.name,
             confidence_note(entry),
             entry.source
-        );
+        )?;
     }
-    println!("Make-up working days {year}:");
+    writeln!(std::io::stdout(), "Make-up working days {year}:")?;
     if working.is_empty() {
-        println!("  (none)");
+        writeln!(std::io::stdout(), "  (none)")?;
     }
     for entry in &working {
-        println!(
+        writeln!(
+            std::io::stdout(),
             "  {}  {:<9} {}{}\n              source: {}",
             entry.date,
             weekday_name(entry.date.weekday()),
             entry.name,
             confidence_note(entry),
             entry.source
-        );
+        )?;
     }
     Ok(())
 }
@@ -287,7 +295,11 @@ fn workdays(command: WorkdaysCommand) -> anyhow::Result<()> {
             if common.json {
                 return print_json(&json!({ "date": result.to_string() }));
             }
-            println!("{result} ({})", weekday_name(result.weekday()));
+            writeln!(
+                std::io::stdout(),
+                "{result} ({})",
+                weekday_name(result.weekday())
+            )?;
         }
         WorkdaysCommand::Between { from, to, common } => {
             let calendar = load_calendar(&common)?;
@@ -295,7 +307,7 @@ fn workdays(command: WorkdaysCommand) -> anyhow::Result<()> {
             if common.json {
                 return print_json(&json!({ "days": days }));
             }
-            println!("{days}");
+            writeln!(std::io::stdout(), "{days}")?;
         }
         WorkdaysCommand::Check { date, common } => {
             let calendar = load_calendar(&common)?;
@@ -311,8 +323,14 @@ fn workdays(command: WorkdaysCommand) -> anyhow::Result<()> {
             }
             let status = if working { "working day" } else { "day off" };
             match name {
-                Some(name) => println!("{date}: {status} ({name}); next working day {next}"),
-                None => println!("{date}: {status}; next working day {next}"),
+                Some(name) => writeln!(
+                    std::io::stdout(),
+                    "{date}: {status} ({name}); next working day {next}"
+                )?,
+                None => writeln!(
+                    std::io::stdout(),
+                    "{date}: {status}; next working day {next}"
+                )?,
             }
         }
         WorkdaysCommand::Deadline { date, days, common } => {
@@ -321,7 +339,11 @@ fn workdays(command: WorkdaysCommand) -> anyhow::Result<()> {
             if common.json {
                 return print_json(&json!({ "date": result.to_string() }));
             }
-            println!("{result} ({})", weekday_name(result.weekday()));
+            writeln!(
+                std::io::stdout(),
+                "{result} ({})",
+                weekday_name(result.weekday())
+            )?;
         }
     }
     Ok(())
@@ -341,10 +363,12 @@ fn convert(args: &ConvertArgs) -> anyhow::Result<()> {
     let (from, detection) = if args.from.trim().eq_ignore_ascii_case("auto") {
         let detection = encoding::detect(&bytes);
         if !args.common.json {
-            eprintln!(
+            writeln!(
+                std::io::stderr(),
                 "detected {} (confidence {:.2})",
-                detection.encoding, detection.confidence
-            );
+                detection.encoding,
+                detection.confidence
+            )?;
         }
         (detection.encoding, Some(detection))
     } else {
@@ -374,7 +398,10 @@ fn convert(args: &ConvertArgs) -> anyhow::Result<()> {
             bail!("{message}");
         }
         if !args.common.json {
-            eprintln!("warning: {message}; they are written as U+FFFD");
+            writeln!(
+                std::io::stderr(),
+                "warning: {message}; they are written as U+FFFD"
+            )?;
         }
     }
     let output = encoding::encode(&decoded.text, to)?;
@@ -596,19 +623,22 @@ fn generated_text(target_bytes: usize) -> String {
     text
 }
 
-/// Runs `f` repeatedly for at least `min_seconds` and returns calls per second.
-fn measure<F: FnMut() -> usize>(min_seconds: f64, mut f: F) -> (f64, usize) {
-    // Warm up once (builds lazy tables) before timing.
-    let mut units = f();
-    std::hint::black_box(units);
-    units = 0;
+/// Runs `f` (which returns how many units it processed) in rounds for at
+/// least `min_seconds` and returns the median units per second of the rounds.
+/// The median keeps other processes on this shared 2-core machine from
+/// skewing the figure in either direction.
+fn measure<F: FnMut() -> usize>(min_seconds: f64, mut f: F) -> f64 {
+    // Warm up once (builds the lazy tables) before timing.
+    std::hint::black_box(f());
     let start = Instant::now();
-    let mut rounds = 0;
-    while start.elapsed().as_secs_f64() < min_seconds {
-        units += f();
-        rounds += 1;
+    let mut rates = Vec::new();
+    while start.elapsed().as_secs_f64() < min_seconds || rates.len() < 5 {
+        let round = Instant::now();
+        let units = f();
+        rates.push(units as f64 / round.elapsed().as_secs_f64().max(1e-9));
     }
-    (units as f64 / start.elapsed().as_secs_f64(), rounds)
+    rates.sort_by(f64::total_cmp);
+    rates[rates.len() / 2]
 }
 
 /// Runs the performance figures and prints them (`congso bench vn`).
@@ -617,18 +647,18 @@ pub fn bench(json: bool) -> anyhow::Result<()> {
     let decomposed = congso_vn::text::nfd(&text);
     let mut buffer = String::with_capacity(text.len() + 16);
 
-    let (fold_bytes_per_s, _) = measure(2.0, || {
+    let fold_bytes_per_s = measure(2.0, || {
         buffer.clear();
         congso_vn::text::fold_into(std::hint::black_box(&text), &mut buffer);
         std::hint::black_box(buffer.len());
         text.len()
     });
-    let (nfc_bytes_per_s, _) = measure(2.0, || {
+    let nfc_bytes_per_s = measure(2.0, || {
         let out = congso_vn::text::nfc(std::hint::black_box(&text));
         std::hint::black_box(out.len());
         text.len()
     });
-    let (nfc_decomposed_bytes_per_s, _) = measure(2.0, || {
+    let nfc_decomposed_bytes_per_s = measure(2.0, || {
         let out = congso_vn::text::nfc(std::hint::black_box(&decomposed));
         std::hint::black_box(out.len());
         decomposed.len()
@@ -641,7 +671,7 @@ pub fn bench(json: bool) -> anyhow::Result<()> {
     let dates: Vec<Date> = (0..100_000)
         .map(|_| first + Duration::days(rng.below(span) as i64))
         .collect();
-    let (lunar_per_s, _) = measure(2.0, || {
+    let lunar_per_s = measure(2.0, || {
         let mut converted = 0;
         for &date in &dates {
             if let Ok(lunar) = calendar::solar_to_lunar(std::hint::black_box(date)) {
@@ -655,7 +685,7 @@ pub fn bench(json: bool) -> anyhow::Result<()> {
         .iter()
         .filter_map(|&d| calendar::solar_to_lunar(d).ok())
         .collect();
-    let (solar_per_s, _) = measure(2.0, || {
+    let solar_per_s = measure(2.0, || {
         let mut converted = 0;
         for &lunar in &lunar_dates {
             if let Ok(date) = calendar::lunar_to_solar(std::hint::black_box(lunar)) {
@@ -676,7 +706,7 @@ pub fn bench(json: bool) -> anyhow::Result<()> {
             )
         })
         .collect();
-    let (workdays_per_s, _) = measure(2.0, || {
+    let workdays_per_s = measure(2.0, || {
         let mut computed = 0;
         for &(date, days) in &deadlines {
             if let Ok(due) =
@@ -688,7 +718,7 @@ pub fn bench(json: bool) -> anyhow::Result<()> {
         }
         computed
     });
-    let (between_per_s, _) = measure(2.0, || {
+    let between_per_s = measure(2.0, || {
         let mut computed = 0;
         for pair in deadlines.windows(2) {
             if let Ok(n) = official.working_days_between(pair[0].0, pair[1].0) {
@@ -698,7 +728,7 @@ pub fn bench(json: bool) -> anyhow::Result<()> {
         }
         computed
     });
-    let (calendar_deadline_per_s, _) = measure(2.0, || {
+    let calendar_deadline_per_s = measure(2.0, || {
         let mut computed = 0;
         for &(date, days) in &deadlines {
             if let Ok(due) = official.calendar_deadline(date, CalendarDays(days)) {
@@ -726,35 +756,50 @@ pub fn bench(json: bool) -> anyhow::Result<()> {
             "calendar_deadline_per_s": calendar_deadline_per_s,
         }));
     }
-    println!(
+    writeln!(
+        std::io::stdout(),
         "congso vn benchmark (one thread; {threads} available; {} MB of generated Vietnamese text)",
         text.len() / 1_000_000
-    );
-    println!(
+    )?;
+    writeln!(
+        std::io::stdout(),
         "  fold                      {:>10.0} MB/s   (target >= 200)",
         mb(fold_bytes_per_s)
-    );
-    println!(
+    )?;
+    writeln!(
+        std::io::stdout(),
         "  nfc (NFC input)           {:>10.0} MB/s   (target >= 200)",
         mb(nfc_bytes_per_s)
-    );
-    println!(
+    )?;
+    writeln!(
+        std::io::stdout(),
         "  nfc (NFD input)           {:>10.0} MB/s",
         mb(nfc_decomposed_bytes_per_s)
-    );
-    println!(
+    )?;
+    writeln!(
+        std::io::stdout(),
         "  solar -> lunar            {:>10.0} /s     (target >= 1,000,000)",
         lunar_per_s
-    );
-    println!("  lunar -> solar            {:>10.0} /s", solar_per_s);
-    println!(
+    )?;
+    writeln!(
+        std::io::stdout(),
+        "  lunar -> solar            {:>10.0} /s",
+        solar_per_s
+    )?;
+    writeln!(
+        std::io::stdout(),
         "  add_working_days          {:>10.0} /s     (target >= 1,000,000)",
         workdays_per_s
-    );
-    println!("  working_days_between      {:>10.0} /s", between_per_s);
-    println!(
+    )?;
+    writeln!(
+        std::io::stdout(),
+        "  working_days_between      {:>10.0} /s",
+        between_per_s
+    )?;
+    writeln!(
+        std::io::stdout(),
         "  calendar_deadline         {:>10.0} /s",
         calendar_deadline_per_s
-    );
+    )?;
     Ok(())
 }
