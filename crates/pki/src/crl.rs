@@ -86,7 +86,7 @@ impl Crl {
             .ok_or(SignatureCheckError::Mismatch)?;
         verify_signature(
             issuer.public_key_info(),
-            &self.parsed.signature_algorithm.oid,
+            &self.parsed.signature_algorithm,
             None,
             &self.tbs_der,
             signature,

@@ -307,17 +307,22 @@ pub enum SignatureCheckError {
 
 /// Verifies `signature` over `message` with the key in `spki`.
 ///
-/// `algorithm` is the signature algorithm OID. Where it names only the key
+/// `algorithm_identifier` is the signature algorithm (RSA PKCS#1 v1.5,
+/// RSASSA-PSS or ECDSA on P-256, with SHA-256/384/512). Where it names only the key
 /// type (`rsaEncryption`, as OpenSSL writes in CMS `SignerInfo`s), the digest
 /// comes from `digest_hint`.
 pub fn verify_signature(
     spki: &SubjectPublicKeyInfoOwned,
-    algorithm: &ObjectIdentifier,
+    algorithm_identifier: &AlgorithmIdentifierOwned,
     digest_hint: Option<DigestAlgorithm>,
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), SignatureCheckError> {
     use DigestAlgorithm as D;
+    let algorithm = &algorithm_identifier.oid;
+    if *algorithm == oids::RSASSA_PSS {
+        return verify_rsa_pss(spki, algorithm_identifier, message, signature);
+    }
     let (family, digest) = if *algorithm == oids::SHA256_WITH_RSA {
         ("rsa", D::Sha256)
     } else if *algorithm == oids::SHA384_WITH_RSA {
@@ -398,6 +403,53 @@ pub fn verify_signature(
     }
 }
 
+/// RSASSA-PSS (RFC 4055): the hash, MGF1 hash and salt length come from
+/// the algorithm parameters; the MGF1 hash must equal the message hash.
+fn verify_rsa_pss(
+    spki: &SubjectPublicKeyInfoOwned,
+    algorithm: &AlgorithmIdentifierOwned,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), SignatureCheckError> {
+    use rsa::pss::Pss;
+    let unsupported = |what: &str| SignatureCheckError::Unsupported(format!("RSASSA-PSS {what}"));
+    let params_der = algorithm
+        .parameters
+        .as_ref()
+        .ok_or_else(|| unsupported("without parameters"))?
+        .to_der()
+        .map_err(|_| unsupported("parameters"))?;
+    let params = rsa::pkcs1::RsaPssParams::<der::Any>::try_from(params_der.as_slice())
+        .map_err(|_| unsupported("with malformed parameters"))?;
+    let digest = DigestAlgorithm::from_oid(&params.hash.oid)
+        .ok_or_else(|| unsupported("with an obsolete hash"))?;
+    let mgf_hash = params.mask_gen.parameters.as_ref().map(|p| p.oid);
+    if mgf_hash != Some(params.hash.oid) {
+        return Err(unsupported(
+            "with a mask hash different from the message hash",
+        ));
+    }
+    let salt = usize::from(params.salt_len);
+    let spki_der = spki
+        .to_der()
+        .map_err(|e| SignatureCheckError::BadKey(e.to_string()))?;
+    let key = rsa::PublicKey::from_public_key_der(&spki_der)
+        .map_err(|e| SignatureCheckError::BadKey(e.to_string()))?;
+    let hashed = digest.digest(message);
+    let result = match digest {
+        DigestAlgorithm::Sha256 => {
+            key.verify(Pss::<Sha256>::new_with_salt(salt), &hashed, signature)
+        }
+        DigestAlgorithm::Sha384 => {
+            key.verify(Pss::<Sha384>::new_with_salt(salt), &hashed, signature)
+        }
+        DigestAlgorithm::Sha512 => {
+            key.verify(Pss::<Sha512>::new_with_salt(salt), &hashed, signature)
+        }
+    };
+    result.map_err(|_| SignatureCheckError::Mismatch)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,9 +459,9 @@ mod tests {
         let spki = key.public_key_info().unwrap();
         let sig = key.sign(b"hello").unwrap();
         let alg = key.signature_algorithm();
-        verify_signature(&spki, &alg.oid, None, b"hello", &sig).unwrap();
+        verify_signature(&spki, &alg, None, b"hello", &sig).unwrap();
         assert_eq!(
-            verify_signature(&spki, &alg.oid, None, b"hellp", &sig),
+            verify_signature(&spki, &alg, None, b"hellp", &sig),
             Err(SignatureCheckError::Mismatch)
         );
         let sealed = key.seal(b"0123456789abcdef-node-secret").unwrap();

@@ -3,7 +3,44 @@
 //!
 //! The crate does no file or network IO: it takes and returns bytes, and
 //! takes the current time as an argument wherever time matters, so every
-//! function is testable without setup.
+//! function is testable without setup. Storage of keys and certificates,
+//! the TSA's HTTP endpoint and the CLI live in the node.
+//!
+//! - CA: [`CertificateAuthority::create_root`], [`CertificateAuthority::issue`]
+//!   / [`CertificateAuthority::issue_identity`] with a [`CertificateProfile`]
+//!   (document signing, TSA, node TLS), [`CertificateAuthority::issue_crl`];
+//!   keys are [`PrivateKey`] (sealed at rest with [`PrivateKey::seal`]);
+//!   outside identities come from [`import_pkcs12`].
+//! - Timestamps: [`TimestampAuthority::respond`] answers RFC 3161 requests;
+//!   [`make_request`] / [`TimestampRequest::parse_response`] are the client;
+//!   anything implementing [`Timestamper`] (the in-process TSA via
+//!   [`TimestampAuthority::at`], or an HTTP client) stamps signatures.
+//! - Signing: [`sign_detached`] (CMS `.p7s`) and [`sign_pdf`] (PAdES B-T,
+//!   optionally visible with [`VisibleSignature`]).
+//! - Verifying: [`verify_detached`], [`verify_timestamp_token`],
+//!   [`verify_pdf`] return a [`ValidationReport`] (verdict, reasons in
+//!   Vietnamese and English with stable codes, details); [`detect_kind`]
+//!   tells which one a file needs. The policy is documented on
+//!   [`VerifyOptions`]' module (`verify`).
+//!
+//! ```
+//! use std::time::{Duration, SystemTime};
+//! use congso_pki::*;
+//!
+//! let now = SystemTime::now();
+//! let year = Duration::from_secs(365 * 86_400);
+//! let ca = CertificateAuthority::create_root(&SubjectName::new("Node CA"), KeyAlgorithm::EcdsaP256, now, year)?;
+//! let tsa = TimestampAuthority::new(
+//!     ca.issue_identity(&SubjectName::new("Node TSA"), CertificateProfile::TimeStamping, KeyAlgorithm::EcdsaP256, now, year)?,
+//!     DEFAULT_TSA_POLICY,
+//! )?;
+//! let leader = ca.issue_identity(&SubjectName::new("Nguyễn Văn A"), CertificateProfile::DocumentSigning, KeyAlgorithm::EcdsaP256, now, year)?;
+//! let stamp = tsa.at(now);
+//! let p7s = sign_detached(b"data", &leader, &SignOptions { signing_time: Some(now), timestamper: Some(&stamp) })?;
+//! let report = verify_detached(b"data", &p7s, &VerifyOptions::new(vec![ca.certificate().clone()], now));
+//! assert_eq!(report.verdict, Verdict::Valid);
+//! # Ok::<(), congso_pki::Error>(())
+//! ```
 
 mod asn1;
 mod ca;
@@ -41,5 +78,6 @@ pub use tsp::{
     DEFAULT_TSA_POLICY,
 };
 pub use verify::{
-    verify_detached, verify_detached_with, verify_timestamp_token, RevocationPolicy, VerifyOptions,
+    detect_kind, verify_detached, verify_detached_with, verify_timestamp_token, InputKind,
+    RevocationPolicy, VerifyOptions,
 };

@@ -161,6 +161,46 @@ pub fn verify_timestamp_token(
     )
 }
 
+/// What a file given to `congso verify` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputKind {
+    /// A PDF (check with [`crate::verify_pdf`]).
+    Pdf,
+    /// A CMS signature, detached or not ([`verify_detached`]).
+    Cms,
+    /// An RFC 3161 `TimeStampResp` (`.tsr`, [`verify_timestamp_token`]).
+    TimestampResponse,
+    /// An RFC 3161 token alone (`.tst`, [`verify_timestamp_token`]).
+    TimestampToken,
+    /// None of these.
+    Unknown,
+}
+
+/// Guesses what `input` is from its content, not its name.
+pub fn detect_kind(input: &[u8]) -> InputKind {
+    if input[..input.len().min(1024)]
+        .windows(5)
+        .any(|w| w == b"%PDF-")
+    {
+        return InputKind::Pdf;
+    }
+    let der = match pem_or_der(input, &["PKCS7", "CMS"]) {
+        Ok(der) => der,
+        Err(_) => return InputKind::Unknown,
+    };
+    if crate::asn1::TimeStampResp::from_der(&der).is_ok() {
+        return InputKind::TimestampResponse;
+    }
+    match read_signed_data(&der) {
+        Ok(sd) if sd.encap_content_info.econtent_type == oids::CT_TST_INFO => {
+            InputKind::TimestampToken
+        }
+        Ok(_) => InputKind::Cms,
+        Err(_) => InputKind::Unknown,
+    }
+}
+
 pub(crate) enum Content<'a> {
     Detached(&'a dyn Fn(DigestAlgorithm) -> Vec<u8>),
 }
@@ -437,7 +477,7 @@ fn check_signer_crypto(
     let signature_check = to_be_signed.and_then(|tbs| {
         verify_signature(
             signer.public_key_info(),
-            &signer_info.signature_algorithm.oid,
+            &signer_info.signature_algorithm,
             Some(digest),
             &tbs,
             signer_info.signature.as_bytes(),
@@ -924,7 +964,7 @@ fn build_chain(
                     current.inner().signature().as_bytes().is_some_and(|sig| {
                         verify_signature(
                             candidate.public_key_info(),
-                            &current.inner().signature_algorithm().oid,
+                            current.inner().signature_algorithm(),
                             None,
                             &tbs,
                             sig,

@@ -304,3 +304,22 @@ fn tsa_request_response_and_token_verification() {
         assert!(err.contains("tsa refused"), "{err}");
     }
 }
+
+#[test]
+fn input_kinds_are_detected() {
+    use congso_pki::{detect_kind, InputKind};
+    let pki = Pki::new(KeyAlgorithm::EcdsaP256);
+    let signer = pki.signer(KeyAlgorithm::EcdsaP256, 365);
+    let p7s = sign_detached(DATA, &signer, &SignOptions::default()).unwrap();
+    let request =
+        congso_pki::make_request(&congso_pki::DigestAlgorithm::Sha256.digest(DATA)).unwrap();
+    let response = pki.tsa.respond(request.to_der(), t0()).unwrap();
+    let token = request.parse_response(&response).unwrap();
+    let check = |input: &[u8], expected: InputKind| assert_eq!(detect_kind(input), expected);
+    check(&p7s, InputKind::Cms);
+    check(&response, InputKind::TimestampResponse);
+    check(&token, InputKind::TimestampToken);
+    check(&common::minimal_pdf("x"), InputKind::Pdf);
+    check(b"hello", InputKind::Unknown);
+    check(b"", InputKind::Unknown);
+}

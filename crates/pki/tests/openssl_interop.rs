@@ -439,6 +439,32 @@ fn we_accept_openssl_tokens_and_signatures() {
         verify_detached(DATA, &signature, &wrong).verdict,
         Verdict::Indeterminate
     );
+    // RSASSA-PSS signatures (openssl cms -keyopt rsa_padding_mode:pss).
+    let pss = dir.join("data-pss.p7s");
+    run(
+        Command::new(&openssl)
+            .args(["cms", "-sign", "-binary", "-md", "sha256", "-in"])
+            .arg(&data)
+            .arg("-signer")
+            .arg(pki.join("signer.pem"))
+            .arg("-inkey")
+            .arg(pki.join("signer.key"))
+            .args(["-keyopt", "rsa_padding_mode:pss", "-outform", "DER", "-out"])
+            .arg(&pss),
+        true,
+    );
+    let pss = std::fs::read(&pss).unwrap();
+    let report = verify_detached(DATA, &pss, &options);
+    assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
+    assert_eq!(
+        report.signatures[0].details.signature_algorithm.as_deref(),
+        Some("RSASSA-PSS")
+    );
+    assert_eq!(
+        verify_detached(b"changed", &pss, &options).verdict,
+        Verdict::Invalid
+    );
+
     // PEM output of openssl is accepted too.
     let pem = dir.join("data.pem");
     run(
