@@ -154,6 +154,16 @@ impl TimestampAuthority {
         digest: &[u8],
         now: SystemTime,
     ) -> Result<Vec<u8>> {
+        if digest.len() != algorithm.digest(b"").len() {
+            return Err(Error::Malformed {
+                what: "message imprint",
+                detail: format!(
+                    "{} bytes is not a {} digest",
+                    digest.len(),
+                    algorithm.name()
+                ),
+            });
+        }
         let imprint = MessageImprint {
             hash_algorithm: spki::AlgorithmIdentifierOwned {
                 oid: algorithm.oid(),

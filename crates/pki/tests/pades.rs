@@ -318,3 +318,10 @@ fn bad_pdfs_give_typed_errors() {
     let report = verify_pdf(&pdf, &options_at(&pki, 1)).unwrap();
     check(&report, Verdict::Invalid, &["NO_SIGNATURES"]);
 }
+
+#[test]
+fn throwaway_bench_runs_and_checks_its_output() {
+    let result = congso_pki::bench_pades_throwaway(None, 3, 2).unwrap();
+    assert_eq!(result.documents, 3);
+    assert!(result.signed_size > 1000);
+}

@@ -800,6 +800,92 @@ impl FromDerPartialBytes for cms::content_info::ContentInfo {
     }
 }
 
+/// [`bench_pades`] with a throwaway PKI made for the run: a P-256 root, an
+/// RSA-2048 document signer and a P-256 TSA, signing `pdf` (or, if `None`,
+/// a generated one-page PDF). This is what `congso bench documents` calls.
+pub fn bench_pades_throwaway(
+    pdf: Option<&[u8]>,
+    documents: usize,
+    threads: usize,
+) -> Result<PadesBench> {
+    use crate::{CertificateAuthority, CertificateProfile, KeyAlgorithm, SubjectName};
+    let now = SystemTime::now();
+    let year = std::time::Duration::from_secs(365 * 86_400);
+    let ca = CertificateAuthority::create_root(
+        &SubjectName::new("Bench CA"),
+        KeyAlgorithm::EcdsaP256,
+        now,
+        year,
+    )?;
+    let tsa = crate::TimestampAuthority::new(
+        ca.issue_identity(
+            &SubjectName::new("Bench TSA"),
+            CertificateProfile::TimeStamping,
+            KeyAlgorithm::EcdsaP256,
+            now,
+            year,
+        )?,
+        crate::DEFAULT_TSA_POLICY,
+    )?;
+    let signer = ca.issue_identity(
+        &SubjectName::new("Bench Signer"),
+        CertificateProfile::DocumentSigning,
+        KeyAlgorithm::Rsa2048,
+        now,
+        year,
+    )?;
+    let generated;
+    let pdf = match pdf {
+        Some(pdf) => pdf,
+        None => {
+            generated = one_page_pdf();
+            &generated
+        }
+    };
+    bench_pades(
+        pdf,
+        &signer,
+        &tsa,
+        vec![ca.certificate().clone()],
+        documents,
+        threads,
+    )
+}
+
+/// A minimal one-page PDF with a classic cross-reference table.
+fn one_page_pdf() -> Vec<u8> {
+    let stream = "BT /F1 18 Tf 72 720 Td (Congso benchmark document) Tj ET";
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>"
+            .to_string(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
+    ];
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}
+
 /// Throughput measured by [`bench_pades`].
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct PadesBench {
@@ -835,14 +921,17 @@ pub fn bench_pades(
     let started = std::time::Instant::now();
     let signed: Vec<Vec<u8>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| -> Result<Vec<Vec<u8>>> {
+            .map(|index| {
+                // Spread `documents` exactly: the first threads take one more.
+                let count = documents / threads + usize::from(index < documents % threads);
+                let timestamper = &timestamper;
+                scope.spawn(move || -> Result<Vec<Vec<u8>>> {
                     let options = PadesOptions {
                         signing_time: Some(now),
-                        timestamper: Some(&timestamper),
+                        timestamper: Some(timestamper),
                         ..PadesOptions::default()
                     };
-                    (0..per_thread)
+                    (0..count)
                         .map(|_| sign_pdf(pdf, identity, &options))
                         .collect()
                 })
