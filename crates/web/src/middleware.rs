@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use congso_core::audit::AuditAction;
@@ -100,7 +100,31 @@ async fn visitor(State(state): State<AppState>, request: Request, next: Next) ->
     let accept = parts.headers.get(header::ACCEPT).cloned();
     let visitor = match load_visitor(&state, &parts).await {
         Ok(visitor) => visitor,
-        Err(error) => return error.into_response(),
+        Err(error) => {
+            // The session could not be loaded (the database is unreachable):
+            // still answer with the error page, as to an anonymous visitor.
+            let anonymous = Visitor::new(
+                state.settings().default_language,
+                String::new(),
+                String::new(),
+                parts.uri.path().to_owned(),
+                None,
+                None,
+            );
+            let status = error.status();
+            let response = error.into_response();
+            return match response.extensions().get::<ErrorPage>() {
+                Some(page) => crate::pages::render_error(
+                    &state,
+                    &anonymous,
+                    status,
+                    page,
+                    HeaderMap::new(),
+                    accept.as_ref(),
+                ),
+                None => response,
+            };
+        }
     };
     let cookie_was_stale = session::read_cookie(&parts.headers, session::SESSION_COOKIE).is_some()
         && visitor.session.is_none();
@@ -154,7 +178,8 @@ async fn visitor(State(state): State<AppState>, request: Request, next: Next) ->
         .any(|value| {
             value
                 .as_bytes()
-                .starts_with(session::SESSION_COOKIE.as_bytes())
+                .strip_prefix(session::SESSION_COOKIE.as_bytes())
+                .is_some_and(|rest| rest.starts_with(b"="))
         });
     if cookie_was_stale && !sets_session {
         response.headers_mut().append(

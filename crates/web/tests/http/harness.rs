@@ -46,6 +46,7 @@ pub mod vi {
     pub const RESET_INVALID: &str =
         "Đường dẫn đặt lại mật khẩu không hợp lệ, đã hết hạn hoặc đã được dùng.";
     pub const NOT_FOUND: &str = "Không tìm thấy trang bạn yêu cầu.";
+    pub const INTERNAL: &str = "Hệ thống gặp sự cố. Sự cố đã được ghi lại; vui lòng thử lại sau.";
     pub const ADMIN_CANNOT_DISABLE_2FA: &str =
         "Tài khoản quản trị không được tắt xác thực hai yếu tố.";
 }

@@ -11,7 +11,7 @@ use congso_ledger::{leaf_hash, verify_consistency, verify_inclusion, Hash};
 use congso_store::ledger;
 use congso_store::Db;
 
-use crate::harness::{Client, Harness};
+use crate::harness::{vi, Client, Harness};
 
 fn hash(text: &serde_json::Value) -> Hash {
     STANDARD
@@ -206,10 +206,24 @@ async fn health_readiness_and_metrics(db: Db) {
         metrics.body
     );
 
+    let clerk = h.user("vanthu", Role::Clerk).await;
+    let mut signed_in = h.client();
+    signed_in.sign_in(&clerk).await;
+
     h.db.close().await;
     let ready = client.get("/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(client.get("/healthz").await.status, StatusCode::OK);
+    // With the database gone, a signed-in visitor gets the error page (or
+    // the JSON error), not an empty answer.
+    let page = signed_in.get("/account").await;
+    assert_eq!(page.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(page.alert().as_deref(), Some(vi::INTERNAL));
+    let json = signed_in.get_json("/account").await;
+    assert_eq!(
+        json.json(),
+        serde_json::json!({ "error": "internal", "message": vi::INTERNAL })
+    );
 }
 
 on_both_databases!(
