@@ -166,6 +166,7 @@ error-too-large = The request is too large (limit { $limit }).
 error-bad-request = Bad request: { $reason }
 error-internal = The system ran into a problem. It has been logged; please try again later.
 error-timeout = The request took too long and was stopped.
+error-method-not-allowed = This address does not accept that kind of request.
 error-back-home = Back to the home page
 saved = Saved.
 submit = Submit

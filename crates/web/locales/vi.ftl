@@ -166,6 +166,7 @@ error-too-large = Dữ liệu gửi lên quá lớn (giới hạn { $limit }).
 error-bad-request = Yêu cầu không hợp lệ: { $reason }
 error-internal = Hệ thống gặp sự cố. Sự cố đã được ghi lại; vui lòng thử lại sau.
 error-timeout = Yêu cầu mất quá nhiều thời gian và đã bị dừng.
+error-method-not-allowed = Địa chỉ này không nhận yêu cầu theo cách đó.
 error-back-home = Về trang chủ
 saved = Đã lưu.
 submit = Gửi

@@ -141,6 +141,12 @@ async fn visitor(State(state): State<AppState>, request: Request, next: Next) ->
         next.run(Request::from_parts(parts, body)).await
     };
 
+    // Axum's own rejections (a malformed path, query or form, an unsupported
+    // media type, a method the route does not take) arrive as plain text or
+    // empty: answer them with the error page or JSON error like any other.
+    if response.extensions().get::<ErrorPage>().is_none() && is_rejection(&response) {
+        response = describe_rejection(response).await;
+    }
     // Axum's body-limit rejection arrives as a plain 413: give it a message.
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE
         && response.extensions().get::<ErrorPage>().is_none()
@@ -186,6 +192,49 @@ async fn visitor(State(state): State<AppState>, request: Request, next: Next) ->
             header::SET_COOKIE,
             session::clear_cookie(&state, session::SESSION_COOKIE),
         );
+    }
+    response
+}
+
+/// Whether `response` is one of axum's extractor or routing rejections
+/// rather than a page a handler rendered on purpose.
+fn is_rejection(response: &Response) -> bool {
+    let rejected_status = matches!(
+        response.status(),
+        StatusCode::BAD_REQUEST
+            | StatusCode::METHOD_NOT_ALLOWED
+            | StatusCode::UNSUPPORTED_MEDIA_TYPE
+            | StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
+    rejected_status && !is_html
+}
+
+/// Turns a rejection into an [`AppError`] response carrying its reason (and
+/// the `Allow` header of a 405).
+async fn describe_rejection(response: Response) -> Response {
+    let (parts, body) = response.into_parts();
+    let error = if parts.status == StatusCode::METHOD_NOT_ALLOWED {
+        AppError::new(
+            parts.status,
+            "method_not_allowed",
+            "error-method-not-allowed",
+        )
+    } else {
+        // Rejection texts are short; a longer one is not worth showing.
+        let reason = axum::body::to_bytes(body, 1024)
+            .await
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default();
+        AppError::new(parts.status, "bad_request", "error-bad-request").arg("reason", reason)
+    };
+    let mut response = error.into_response();
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        response.headers_mut().insert(header::ALLOW, allow.clone());
     }
     response
 }

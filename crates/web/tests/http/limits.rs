@@ -116,6 +116,21 @@ async fn check(client: &mut Client, case: &str, request: Request, expected: Opti
         ),
     }
     assert!(!reply.status.is_server_error(), "{case}: {}", reply.body);
+    if reply.status.is_client_error() {
+        // Even axum's own rejections come back as the site's error page, or
+        // as the JSON error on the JSON endpoints.
+        let described = if reply.content_type().starts_with("application/json") {
+            reply.json()["message"].as_str().is_some()
+        } else {
+            reply.content_type().starts_with("text/html") && reply.alert().is_some()
+        };
+        assert!(
+            described,
+            "{case}: {} {:?}",
+            reply.content_type(),
+            reply.body
+        );
+    }
 }
 
 type Request = axum::http::Request<Body>;
@@ -390,6 +405,18 @@ async fn unknown_routes_are_404_pages_or_json(db: Db) {
     );
     let reply = client.get("/logout").await;
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(reply.headers["allow"], "POST");
+    assert_eq!(
+        reply.alert().as_deref(),
+        Some("Địa chỉ này không nhận yêu cầu theo cách đó.")
+    );
+
+    // Malformed paths are the client's mistake, told in the same format.
+    let reply = client.get_json("/admin/users/abc").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.json()["error"], "bad_request");
+    let message = reply.json()["message"].as_str().unwrap().to_owned();
+    assert!(message.starts_with("Yêu cầu không hợp lệ: "), "{message}");
 }
 
 on_both_databases!(
