@@ -152,6 +152,7 @@ impl SignerIdentity {
 #[derive(Debug, Clone)]
 pub struct CertificateAuthority {
     identity: SignerIdentity,
+    crl_url: Option<String>,
 }
 
 impl CertificateAuthority {
@@ -189,6 +190,7 @@ impl CertificateAuthority {
         let cert = build(profile, key.public_key_info()?, now, validity, &key)?;
         Ok(Self {
             identity: SignerIdentity::new(cert, key, Vec::new())?,
+            crl_url: None,
         })
     }
 
@@ -203,7 +205,23 @@ impl CertificateAuthority {
         }
         Ok(Self {
             identity: SignerIdentity::new(certificate, key, Vec::new())?,
+            crl_url: None,
         })
+    }
+
+    /// Puts a CRL distribution point (an `http://` URL where the node serves
+    /// this CA's CRL) into every certificate issued from now on, so relying
+    /// parties know where to look. The URL must be ASCII.
+    pub fn with_crl_url(mut self, url: impl Into<String>) -> Result<Self> {
+        let url = url.into();
+        if !url.is_ascii() || url.is_empty() {
+            return Err(Error::Malformed {
+                what: "crl url",
+                detail: format!("{url:?} is not an ascii url"),
+            });
+        }
+        self.crl_url = Some(url);
+        Ok(self)
     }
 
     /// The root certificate (what relying parties trust).
@@ -280,6 +298,26 @@ impl CertificateAuthority {
                     &SubjectAltName(names),
                 )?);
             }
+        }
+        if let Some(url) = &self.crl_url {
+            use x509_cert::ext::pkix::crl::dp::DistributionPoint;
+            use x509_cert::ext::pkix::name::DistributionPointName;
+            let uri = Ia5String::new(url).map_err(|_| Error::Malformed {
+                what: "crl url",
+                detail: url.clone(),
+            })?;
+            let point = DistributionPoint {
+                distribution_point: Some(DistributionPointName::FullName(vec![
+                    GeneralName::UniformResourceIdentifier(uri),
+                ])),
+                reasons: None,
+                crl_issuer: None,
+            };
+            extensions.push(extension(
+                oids::EXT_CRL_DISTRIBUTION_POINTS,
+                false,
+                &x509_cert::ext::pkix::CrlDistributionPoints(vec![point]),
+            )?);
         }
         let profile = Profile {
             issuer: self.certificate().subject_name().clone(),
@@ -545,6 +583,29 @@ mod tests {
             vec![oids::KP_EMAIL_PROTECTION, oids::KP_DOCUMENT_SIGNING]
         );
         assert!(cert.key_usage_allows(KeyUsages::NonRepudiation));
+        // With a CRL distribution point.
+        let with_cdp = ca
+            .clone()
+            .with_crl_url("http://node1.example.vn/pki/ca.crl")
+            .unwrap();
+        let issued = with_cdp
+            .issue_identity(
+                &SubjectName::new("B"),
+                CertificateProfile::DocumentSigning,
+                KeyAlgorithm::EcdsaP256,
+                now,
+                DAY,
+            )
+            .unwrap();
+        let (_, points) = issued
+            .certificate()
+            .inner()
+            .tbs_certificate()
+            .get_extension::<x509_cert::ext::pkix::CrlDistributionPoints>()
+            .unwrap()
+            .unwrap();
+        assert_eq!(points.0.len(), 1);
+        assert!(ca.clone().with_crl_url("http://ví-dụ.vn/crl").is_err());
         // Round-trip through PEM.
         let again = Certificate::from_pem(cert.to_pem().as_bytes()).unwrap();
         assert_eq!(&again, cert);

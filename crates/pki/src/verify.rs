@@ -918,7 +918,7 @@ fn check_chain(
                         "CERT_REVOKED",
                         Severity::Invalid,
                         format!(
-                            "Chứng thư số \"{name}\" đã bị thu hồi từ {} , trước thời điểm ký.",
+                            "Chứng thư số \"{name}\" đã bị thu hồi từ {}, trước thời điểm ký.",
                             vi_time(revoked_at)
                         ),
                         format!(

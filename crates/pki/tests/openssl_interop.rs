@@ -72,6 +72,33 @@ fn openssl_accepts_our_certificates_crl_and_sealed_keys() {
             "{names}"
         );
 
+        // A CRL distribution point, as OpenSSL reads it.
+        let with_cdp = pki
+            .ca
+            .clone()
+            .with_crl_url("http://node1.example.vn/pki/ca.crl")
+            .unwrap()
+            .issue_identity(
+                &common::subject("CDP"),
+                CertificateProfile::DocumentSigning,
+                algorithm,
+                pki.start,
+                DAY,
+            )
+            .unwrap();
+        let cdp_path = dir.write("cdp.pem", with_cdp.certificate().to_pem());
+        let out = run(
+            Command::new(&openssl)
+                .args(["x509", "-noout", "-ext", "crlDistributionPoints", "-in"])
+                .arg(&cdp_path),
+            true,
+        );
+        assert!(
+            text(&out).contains("URI:http://node1.example.vn/pki/ca.crl"),
+            "{}",
+            text(&out)
+        );
+
         // CRL signed by the CA, listing the signer.
         let now = SystemTime::now();
         let crl = pki
