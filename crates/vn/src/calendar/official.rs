@@ -266,8 +266,9 @@ impl OfficialCalendar {
 
     /// The shipped data with an operator's file (same format) merged over it.
     pub fn with_overrides(text: &str) -> Result<OfficialCalendar, CalendarDataError> {
-        let mut data = parse_data(SHIPPED_DATA)?;
+        // The operator's file first: a bad file fails before any other work.
         let overrides = parse_data(text)?;
+        let mut data = parse_data(SHIPPED_DATA)?;
         data.complete_years.extend(overrides.complete_years);
         data.entries.extend(overrides.entries);
         Ok(OfficialCalendar::build(data))
