@@ -83,7 +83,7 @@ impl OrganCode {
         &self.0
     }
 
-    /// The level letter (for example `G` for central bodies, `H` for provinces).
+    /// The letter of the last group (`G` in `000.00.00.G22`, `H` in `000.00.00.H26`).
     pub fn level_letter(&self) -> char {
         self.0.chars().nth(10).unwrap_or('?')
     }

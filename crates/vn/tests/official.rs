@@ -199,6 +199,24 @@ fn calendar_day_deadlines_move_to_the_next_working_day() {
 }
 
 #[test]
+fn periods_pick_the_right_unit() {
+    use congso_vn::calendar::Period;
+    let start = date(2026, 2, 6);
+    assert_eq!(
+        shipped().deadline(start, Period::Working(5)).unwrap(),
+        date(2026, 2, 13)
+    );
+    assert_eq!(
+        shipped().deadline(start, Period::Calendar(10)).unwrap(),
+        date(2026, 2, 23)
+    );
+    assert_eq!(Period::Working(5).to_string(), "5 ngày làm việc");
+    assert_eq!(Period::Calendar(30).to_string(), "30 ngày");
+    let parsed: Period = serde_json::from_str(r#"{"working":7}"#).unwrap();
+    assert_eq!(parsed, Period::Working(7));
+}
+
+#[test]
 fn out_of_range_is_a_typed_error() {
     assert_eq!(
         shipped().is_working_day(date(1999, 12, 31)),

@@ -12,7 +12,7 @@ pub use lunar::{
 };
 pub use official::{
     CalendarDataError, CalendarDays, CalendarEntry, CalendarError, Confidence, DayKind,
-    OfficialCalendar, WorkingDays, FIRST_YEAR as OFFICIAL_FIRST_YEAR,
+    OfficialCalendar, Period, WorkingDays, FIRST_YEAR as OFFICIAL_FIRST_YEAR,
     LAST_YEAR as OFFICIAL_LAST_YEAR, SHIPPED_DATA,
 };
 

@@ -45,6 +45,28 @@ pub struct WorkingDays(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct CalendarDays(pub u32);
 
+/// A legal time limit in either unit, for deadlines kept as data
+/// (`{"working": 5}` or `{"calendar": 30}` in JSON).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    /// Counted in working days, the start day not counted.
+    Working(u32),
+    /// Counted in calendar days; a last day that is not a working day moves
+    /// to the next working day.
+    Calendar(u32),
+}
+
+impl std::fmt::Display for Period {
+    /// Vietnamese, as a deadline is written: "5 ngày làm việc", "30 ngày".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Period::Working(days) => write!(f, "{days} ngày làm việc"),
+            Period::Calendar(days) => write!(f, "{days} ngày"),
+        }
+    }
+}
+
 /// What an entry of the official calendar says about its date.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -432,6 +454,15 @@ impl OfficialCalendar {
         }
         self.working_day_on_or_after(last)
             .map_err(|_| CalendarError::ResultOutOfRange { start })
+    }
+
+    /// The deadline of `period` counted from `start`: [`Self::add_working_days`]
+    /// or [`Self::calendar_deadline`] according to the unit.
+    pub fn deadline(&self, start: Date, period: Period) -> Result<Date, CalendarError> {
+        match period {
+            Period::Working(days) => self.add_working_days(start, WorkingDays(days)),
+            Period::Calendar(days) => self.calendar_deadline(start, CalendarDays(days)),
+        }
     }
 
     fn year_entries(
