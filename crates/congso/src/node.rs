@@ -228,9 +228,12 @@ pub async fn serve(node: Node, on_ready: impl FnOnce(SocketAddr)) -> anyhow::Res
         })?;
         let handle = axum_server::Handle::new();
         let shutdown_handle = handle.clone();
+        // In-flight requests get at most the request timeout to finish; idle
+        // keep-alive connections are not waited for beyond that.
+        let grace = Duration::from_secs(node.config.request_timeout_secs);
         tokio::spawn(async move {
             shutdown_signal().await;
-            shutdown_handle.graceful_shutdown(Some(Duration::from_secs(30)));
+            shutdown_handle.graceful_shutdown(Some(grace));
         });
         let server = axum_server::bind_rustls(addr, tls)
             .handle(handle.clone())

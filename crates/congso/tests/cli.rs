@@ -523,3 +523,124 @@ async fn serve_refuses_a_busy_port_clearly() {
         text(&output)
     );
 }
+
+#[tokio::test]
+async fn serves_https_with_secure_cookies() {
+    let dir = tempfile::tempdir().unwrap();
+    // A throwaway CA and a server certificate for 127.0.0.1 (rustls, like
+    // any careful client, refuses a CA certificate used as the server's).
+    let key = dir.path().join("key.pem");
+    let cert = dir.path().join("cert.pem");
+    let ca_key = dir.path().join("ca.key");
+    let ca = dir.path().join("ca.pem");
+    let csr = dir.path().join("server.csr");
+    let ext = dir.path().join("ext.cnf");
+    std::fs::write(&ext, "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n").unwrap();
+    let openssl = |args: &[&std::ffi::OsStr]| {
+        let made = Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl is needed for this test");
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    };
+    let os = |s: &str| std::ffi::OsString::from(s);
+    openssl(&[
+        &os("req"),
+        &os("-x509"),
+        &os("-newkey"),
+        &os("ec"),
+        &os("-pkeyopt"),
+        &os("ec_paramgen_curve:P-256"),
+        &os("-nodes"),
+        &os("-days"),
+        &os("1"),
+        &os("-subj"),
+        &os("/CN=congso test CA"),
+        &os("-keyout"),
+        ca_key.as_os_str(),
+        &os("-out"),
+        ca.as_os_str(),
+    ]);
+    openssl(&[
+        &os("req"),
+        &os("-new"),
+        &os("-newkey"),
+        &os("ec"),
+        &os("-pkeyopt"),
+        &os("ec_paramgen_curve:P-256"),
+        &os("-nodes"),
+        &os("-subj"),
+        &os("/CN=127.0.0.1"),
+        &os("-keyout"),
+        key.as_os_str(),
+        &os("-out"),
+        csr.as_os_str(),
+    ]);
+    openssl(&[
+        &os("x509"),
+        &os("-req"),
+        &os("-in"),
+        csr.as_os_str(),
+        &os("-CA"),
+        ca.as_os_str(),
+        &os("-CAkey"),
+        ca_key.as_os_str(),
+        &os("-CAcreateserial"),
+        &os("-days"),
+        &os("1"),
+        &os("-extfile"),
+        ext.as_os_str(),
+        &os("-out"),
+        cert.as_os_str(),
+    ]);
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(data_args(&dir.path().join("data")))
+        .env("CONGSO_TLS_CERT_FILE", &cert)
+        .env("CONGSO_TLS_KEY_FILE", &key)
+        .env("CONGSO_REQUEST_TIMEOUT_SECS", "5")
+        .env("CONGSO_LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let root = reqwest::Certificate::from_pem(&std::fs::read(&ca).unwrap()).unwrap();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(root)
+        .build()
+        .unwrap();
+    let base = format!("https://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let login = loop {
+        if let Ok(response) = client.get(format!("{base}/login")).send().await {
+            break response;
+        }
+        assert!(
+            Instant::now() < deadline && child.try_wait().unwrap().is_none(),
+            "HTTPS node did not come up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(login.status().is_success());
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("Secure")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert!(login.headers().contains_key("strict-transport-security"));
+    let mut served = Served { child, base };
+    assert!(terminate(&mut served).success());
+}

@@ -79,6 +79,18 @@ pub async fn create_organization(db: &Db, new: &NewOrganization) -> Result<i64> 
     if new.name.trim().is_empty() {
         return Err(StoreError::Invalid("organisation name is empty".to_owned()));
     }
+    check_text("organisation name", &new.name, 300)?;
+    for (field, value) in [
+        ("organ code", &new.organ_code),
+        ("English name", &new.name_en),
+        ("short name", &new.short_name),
+        ("address", &new.address),
+        ("phone", &new.phone),
+        ("email", &new.email),
+        ("website", &new.website),
+    ] {
+        check_text(field, value.as_deref().unwrap_or(""), 300)?;
+    }
     let now = crate::now().micros();
     let result = on_write!(db, |pool| {
         sqlx::query_scalar(
@@ -301,8 +313,26 @@ async fn roles_of(db: &Db, user_id: i64) -> Result<RoleSet> {
     Ok(roles)
 }
 
+/// Checks a free-text field: bounded length, no control characters.
+fn check_text(field: &str, value: &str, max_chars: usize) -> Result<()> {
+    if value.chars().count() > max_chars {
+        return Err(StoreError::Invalid(format!(
+            "{field} is longer than {max_chars} characters"
+        )));
+    }
+    if let Some(bad) = value.chars().find(|c| c.is_control()) {
+        return Err(StoreError::Invalid(format!(
+            "{field} contains the control character {bad:?}"
+        )));
+    }
+    Ok(())
+}
+
 pub async fn create_user(db: &Db, new: &NewUser) -> Result<i64> {
     let username = canonical_username(&new.username).map_err(StoreError::Invalid)?;
+    check_text("display name", &new.display_name, 200)?;
+    check_text("email", new.email.as_deref().unwrap_or(""), 254)?;
+    check_text("position", new.position.as_deref().unwrap_or(""), 200)?;
     new.roles
         .validate_for(new.kind)
         .map_err(|error| StoreError::Invalid(error.to_string()))?;
@@ -354,6 +384,12 @@ pub async fn create_user(db: &Db, new: &NewUser) -> Result<i64> {
 pub async fn find_credentials(db: &Db, username: &str) -> Result<Option<UserCredentials>> {
     let sql = user_select("WHERE u.username = $1");
     let name = username.trim().to_ascii_lowercase();
+    // No account name holds anything but a-z 0-9 . _ - (see
+    // `canonical_username`); anything else names nobody, and must not reach
+    // PostgreSQL, which refuses NUL in text.
+    if canonical_username(&name).is_err() {
+        return Ok(None);
+    }
     let found = on_db!(db, |pool| {
         let row = sqlx::query(&sql).bind(&name).fetch_optional(pool).await?;
         row.as_ref().map(user_from_row).transpose()?

@@ -111,7 +111,7 @@ fn replace_database(url: &str, database: &str) -> String {
 
 /// Defines one test per backend from an async test body taking a `Db`.
 ///
-/// ```ignore
+/// ```text
 /// conformance!(creates_users, |db| async move { ... });
 /// ```
 #[macro_export]

@@ -335,7 +335,8 @@ async fn check_csrf(
     body: Body,
     limit: usize,
 ) -> Result<Request, Response> {
-    let (verdict, body) = if let Some(origin) = foreign_origin(&parts) {
+    let (verdict, body) = if let Some(origin) = foreign_origin(&parts, &state.settings().public_url)
+    {
         tracing::warn!(origin, "cross-origin form post refused");
         (Err(crate::csrf::Refusal::CrossOrigin), body)
     } else {
@@ -372,7 +373,7 @@ async fn check_csrf(
 /// name this site. HTTP/1.1 names the site in the `Host` header, HTTP/2 in
 /// the request target's authority (browsers send no `Host` there); a request
 /// naming neither cannot be matched and is refused.
-fn foreign_origin(parts: &axum::http::request::Parts) -> Option<&str> {
+fn foreign_origin<'a>(parts: &'a axum::http::request::Parts, public_url: &str) -> Option<&'a str> {
     let origin = parts
         .headers
         .get(header::ORIGIN)
@@ -386,7 +387,11 @@ fn foreign_origin(parts: &axum::http::request::Parts) -> Option<&str> {
         .and_then(|value| value.to_str().ok())
         .or_else(|| parts.uri.authority().map(|authority| authority.as_str()));
     let origin_host = origin.split("://").nth(1).unwrap_or(origin);
-    (host != Some(origin_host)).then_some(origin)
+    // Behind a reverse proxy that rewrites Host, the public address is what
+    // browsers send as Origin.
+    let public_origin = public_url.trim_end_matches('/');
+    let matches_public = !public_origin.is_empty() && origin == public_origin;
+    (host != Some(origin_host) && !matches_public).then_some(origin)
 }
 
 /// Reads the CSRF token from the form body (which is buffered and handed

@@ -68,8 +68,10 @@ pub async fn overview(
             @if user.roles.contains(Role::Administrator) {
                 p.muted { (ctx.t("account-2fa-admin-cannot-disable")) }
             } @else {
-                form method="post" action="/account/2fa/disable" {
+                form.stack method="post" action="/account/2fa/disable" {
                     (ctx.csrf())
+                    label for="disable-password" { (ctx.t("account-password-current")) }
+                    input #disable-password type="password" name="current" autocomplete="current-password" required maxlength="256";
                     button.secondary type="submit" { (ctx.t("account-2fa-disable")) }
                 }
             }
@@ -361,9 +363,16 @@ pub async fn enable_two_factor(
     .await
 }
 
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    current: String,
+}
+
 pub async fn disable_two_factor(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    Form(form): Form<ConfirmForm>,
 ) -> Result<Response, AppError> {
     signed_in.require(Action::AccountManageTwoFactor)?;
     if signed_in.is_admin() {
@@ -374,6 +383,22 @@ pub async fn disable_two_factor(
         ));
     }
     let user = &signed_in.user;
+    // Removing a factor needs the password again, so a stolen session alone
+    // cannot weaken the account.
+    let credentials = accounts::credentials_by_id(state.db(), user.id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if !state
+        .passwords()
+        .verify(form.current, Some(credentials.password_hash))
+        .await
+    {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "wrong_password",
+            "account-password-wrong",
+        ));
+    }
     accounts::set_totp_secret(state.db(), user.id, None).await?;
     state
         .record(

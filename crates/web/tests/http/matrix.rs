@@ -196,6 +196,7 @@ async fn perform(
                 .submit(&path, &[("pending", &pending), ("code", &code)])
                 .await
         }
+        Step::DisableTwoFactor => client.submit(&path, &[("current", PASSWORD)]).await,
         Step::ChangePassword => {
             client
                 .submit(

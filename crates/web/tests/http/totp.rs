@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use congso_core::access::Role;
 use congso_store::Db;
 
-use crate::harness::{totp_now, totp_wrong, vi, Harness};
+use crate::harness::{totp_now, totp_wrong, vi, Harness, PASSWORD};
 
 async fn second_factor_completes_the_login(db: Db) {
     let h = Harness::new(db).await;
@@ -208,7 +208,9 @@ async fn administrators_cannot_turn_their_second_factor_off(db: Db) {
     client.sign_in(&admin).await;
     let account = client.get("/account").await;
     assert!(!account.body.contains("/account/2fa/disable"));
-    let reply = client.submit("/account/2fa/disable", &[]).await;
+    let reply = client
+        .submit("/account/2fa/disable", &[("current", PASSWORD)])
+        .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert_eq!(reply.alert().as_deref(), Some(vi::ADMIN_CANNOT_DISABLE_2FA));
     assert!(h.stored_user(admin.id).await.has_totp);
@@ -221,7 +223,16 @@ async fn administrators_cannot_turn_their_second_factor_off(db: Db) {
     client.sign_in(&clerk).await;
     let account = client.get("/account").await;
     assert!(account.body.contains("/account/2fa/disable"));
-    let reply = client.submit("/account/2fa/disable", &[]).await;
+    // Turning the second factor off needs the password again: a stolen
+    // session alone cannot weaken the account.
+    let reply = client
+        .submit("/account/2fa/disable", &[("current", "not the password")])
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(h.stored_user(clerk.id).await.has_totp);
+    let reply = client
+        .submit("/account/2fa/disable", &[("current", PASSWORD)])
+        .await;
     assert_eq!(reply.location(), "/account?notice=account-2fa-disabled");
     assert!(!h.stored_user(clerk.id).await.has_totp);
     assert_eq!(h.entries_with("auth.2fa.disabled").await.len(), 1);
