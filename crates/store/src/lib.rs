@@ -12,11 +12,14 @@
 mod macros;
 
 pub mod accounts;
+pub mod archive;
 pub mod blob;
 mod db;
+pub mod documents;
 mod error;
 pub mod ledger;
 pub mod mail;
+pub mod pki;
 pub mod secrets;
 #[doc(hidden)]
 pub mod testing;
