@@ -22,7 +22,121 @@ pub fn nfc(s: &str) -> String {
     if is_nfc_fast(s) {
         return s.to_owned();
     }
-    s.nfc().collect()
+    compose_vietnamese(s).unwrap_or_else(|| s.nfc().collect())
+}
+
+/// The eight combining marks Vietnamese uses, with their canonical
+/// combining classes: circumflex, breve, horn, the five tones.
+fn vietnamese_mark_class(c: char) -> Option<u8> {
+    match c {
+        '\u{0300}' | '\u{0301}' | '\u{0302}' | '\u{0303}' | '\u{0306}' | '\u{0309}' => Some(230),
+        '\u{031B}' => Some(216),
+        '\u{0323}' => Some(220),
+        _ => None,
+    }
+}
+
+/// Every precomposed letter Vietnamese writes, by its canonical
+/// decomposition (base letter + marks in canonical order).
+static COMPOSE: LazyLock<std::collections::HashMap<(char, [char; 2], u8), char>> =
+    LazyLock::new(|| {
+        let mut table = std::collections::HashMap::new();
+        let candidates = (0xC0u32..0x1B1).chain(0x1EA0..=0x1EF9);
+        for cp in candidates {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            let decomposed: Vec<char> = std::iter::once(c).nfd().collect();
+            let (base, marks) = match decomposed.split_first() {
+                Some((base, marks))
+                    if base.is_ascii_alphabetic() && !marks.is_empty() && marks.len() <= 2 =>
+                {
+                    (*base, marks)
+                }
+                _ => continue,
+            };
+            if marks.iter().all(|m| vietnamese_mark_class(*m).is_some()) {
+                let mut key = ['\0'; 2];
+                key[..marks.len()].copy_from_slice(marks);
+                table.insert((base, key, marks.len() as u8), c);
+            }
+        }
+        table
+    });
+
+/// NFC for text made of Latin letters, the Vietnamese combining marks and
+/// anything the NFC quick check passes unchanged. Returns `None` when the
+/// text needs the general algorithm (other scripts' marks, sequences that do
+/// not compose to one Vietnamese letter), which the caller then runs; tests
+/// compare both on random input.
+fn compose_vietnamese(s: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let Some(&next) = chars.peek() else {
+            if vietnamese_mark_class(c).is_some() || is_combining_mark(c) {
+                return None;
+            }
+            out.push(c);
+            break;
+        };
+        if vietnamese_mark_class(next).is_none() {
+            if is_combining_mark(next) || is_combining_mark(c) {
+                return None;
+            }
+            out.push(c);
+            continue;
+        }
+        // A starter followed by Vietnamese marks: decompose the starter too
+        // (it may itself be "â" or "ơ"), gather the marks, order them
+        // canonically and look the letter up.
+        let mut base = c;
+        let mut marks: [(u8, char); 4] = [(0, '\0'); 4];
+        let mut count = 0usize;
+        let mut push = |mark: char, count: &mut usize| -> Option<()> {
+            let class = vietnamese_mark_class(mark)?;
+            if *count == marks.len() {
+                return None;
+            }
+            marks[*count] = (class, mark);
+            *count += 1;
+            Some(())
+        };
+        if !c.is_ascii_alphabetic() {
+            let mut parts = Vec::with_capacity(3);
+            decompose_canonical(c, |part| parts.push(part));
+            let (first, rest) = parts.split_first()?;
+            if !first.is_ascii_alphabetic() {
+                return None;
+            }
+            base = *first;
+            for mark in rest {
+                push(*mark, &mut count)?;
+            }
+        }
+        while let Some(&mark) = chars.peek() {
+            if vietnamese_mark_class(mark).is_none() {
+                if is_combining_mark(mark) {
+                    return None;
+                }
+                break;
+            }
+            push(mark, &mut count)?;
+            chars.next();
+        }
+        if count == 0 || count > 2 {
+            return None;
+        }
+        let marks = &mut marks[..count];
+        // Canonical ordering: a stable sort by combining class.
+        marks.sort_by_key(|(class, _)| *class);
+        let mut key = ['\0'; 2];
+        for (slot, (_, mark)) in key.iter_mut().zip(marks.iter()) {
+            *slot = *mark;
+        }
+        out.push(*COMPOSE.get(&(base, key, count as u8))?);
+    }
+    Some(out)
 }
 
 /// Returns the Unicode NFD form of `s` (base letters followed by combining marks).
@@ -555,6 +669,51 @@ pub fn person_name_key(name: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The Vietnamese composer must agree with the general NFC algorithm on
+    /// every input (or decline and let it run).
+    fn alphabet() -> Vec<char> {
+        let mut chars: Vec<char> = "aăâbcdđeêghiklmnoôơpqrstuưvxyAĂÂĐÊÔƠƯ .,-0"
+            .chars()
+            .collect();
+        chars.extend("àáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ".chars());
+        chars.extend([
+            '\u{0300}', '\u{0301}', '\u{0302}', '\u{0303}', '\u{0306}', '\u{0309}', '\u{031B}',
+            '\u{0323}',
+        ]);
+        chars.extend([
+            '\u{0308}', '\u{0327}', '\u{0331}', 'ç', 'é', '中', '\u{1100}', '\u{1161}',
+        ]);
+        chars
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn vietnamese_composer_agrees_with_general_nfc(
+            text in proptest::collection::vec(proptest::sample::select(alphabet()), 0..40)
+        ) {
+            let text: String = text.into_iter().collect();
+            let general: String = text.nfc().collect();
+            prop_assert_eq!(nfc(&text), general.clone());
+            let decomposed: String = text.nfd().collect();
+            prop_assert_eq!(nfc(&decomposed), general);
+        }
+    }
+
+    #[test]
+    fn composes_decomposed_vietnamese_on_the_fast_path() {
+        let text = "Nghị định số 64/2007/NĐ-CP về ứng dụng công nghệ thông tin trong hoạt động của cơ quan nhà nước";
+        let decomposed: String = text.nfd().collect();
+        assert_eq!(compose_vietnamese(&decomposed).as_deref(), Some(text));
+        // Marks typed in a non-canonical order still compose.
+        assert_eq!(nfc("a\u{0302}\u{0323}"), "ậ");
+        assert_eq!(nfc("u\u{0301}\u{031B}"), "ứ");
+        // Foreign marks fall back to the general algorithm.
+        assert_eq!(compose_vietnamese("e\u{0308}"), None);
+        assert_eq!(nfc("e\u{0308}"), "ë");
+    }
 
     fn check_fold(input: &str, expected: &str) {
         assert_eq!(fold(input), expected, "fold({input:?})");
