@@ -38,31 +38,33 @@ fn vietnamese_mark_class(c: char) -> Option<u8> {
 
 /// Every precomposed letter Vietnamese writes, by its canonical
 /// decomposition (base letter + marks in canonical order).
-static COMPOSE: LazyLock<std::collections::HashMap<(char, [char; 2], u8), char>> =
-    LazyLock::new(|| {
-        let mut table = std::collections::HashMap::new();
-        let candidates = (0xC0u32..0x1B1).chain(0x1EA0..=0x1EF9);
-        for cp in candidates {
-            let Some(c) = char::from_u32(cp) else {
-                continue;
-            };
-            let decomposed: Vec<char> = std::iter::once(c).nfd().collect();
-            let (base, marks) = match decomposed.split_first() {
-                Some((base, marks))
-                    if base.is_ascii_alphabetic() && !marks.is_empty() && marks.len() <= 2 =>
-                {
-                    (*base, marks)
-                }
-                _ => continue,
-            };
-            if marks.iter().all(|m| vietnamese_mark_class(*m).is_some()) {
-                let mut key = ['\0'; 2];
-                key[..marks.len()].copy_from_slice(marks);
-                table.insert((base, key, marks.len() as u8), c);
+/// (base letter, up to two marks in canonical order, mark count).
+type ComposeKey = (char, [char; 2], u8);
+
+static COMPOSE: LazyLock<std::collections::HashMap<ComposeKey, char>> = LazyLock::new(|| {
+    let mut table = std::collections::HashMap::new();
+    let candidates = (0xC0u32..0x1B1).chain(0x1EA0..=0x1EF9);
+    for cp in candidates {
+        let Some(c) = char::from_u32(cp) else {
+            continue;
+        };
+        let decomposed: Vec<char> = std::iter::once(c).nfd().collect();
+        let (base, marks) = match decomposed.split_first() {
+            Some((base, marks))
+                if base.is_ascii_alphabetic() && !marks.is_empty() && marks.len() <= 2 =>
+            {
+                (*base, marks)
             }
+            _ => continue,
+        };
+        if marks.iter().all(|m| vietnamese_mark_class(*m).is_some()) {
+            let mut key = ['\0'; 2];
+            key[..marks.len()].copy_from_slice(marks);
+            table.insert((base, key, marks.len() as u8), c);
         }
-        table
-    });
+    }
+    table
+});
 
 /// NFC for text made of Latin letters, the Vietnamese combining marks and
 /// anything the NFC quick check passes unchanged. Returns `None` when the
