@@ -235,10 +235,45 @@ pub enum Action {
     LedgerCheckpoint,
     /// See the node's effective configuration (secrets masked).
     ConfigView,
+    /// Read documents, their files and timelines, and search them (secret
+    /// documents additionally need clearance or to be one of their handlers).
+    DocumentView,
+    /// Register an incoming document (upload or edXML package) and give it
+    /// the next arrival number (Decree 30 Art. 22: the clerk, văn thư).
+    DocumentRegisterIncoming,
+    /// Create and edit a draft outgoing document and attach its files.
+    DocumentDraft,
+    /// Take up and finish an incoming document one is assigned to.
+    DocumentProcess,
+    /// Assign an incoming document to a unit or specialist with a due date.
+    DocumentAssign,
+    /// Review and approve an outgoing draft.
+    DocumentApprove,
+    /// Sign an approved outgoing document.
+    DocumentSign,
+    /// Number, date and issue a signed outgoing document (the clerk).
+    DocumentIssue,
+    /// Dispatch an issued document to its recipients (the clerk).
+    DocumentDispatch,
+    /// Recall (thu hồi) a document: it is frozen and marked, never deleted.
+    DocumentRecall,
+    /// Add a rendition (PDF, OCR text, converted encoding) beside an original.
+    DocumentAddRendition,
+    /// Read the incoming and outgoing registers and export them.
+    DocumentRegisterView,
+    /// Export documents as edXML and produce edXML status messages.
+    DocumentExport,
+    /// See what is overdue in every unit and for every person (one's own
+    /// overdue list needs only [`Action::DocumentView`]).
+    DocumentOverdueView,
+    /// Set a user's secrecy clearance.
+    DocumentSetClearance,
+    /// Install the agency's own workflow definition.
+    DocumentWorkflowManage,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 29] = [
         Action::AccountView,
         Action::AccountChangePassword,
         Action::AccountManageTwoFactor,
@@ -252,6 +287,22 @@ impl Action {
         Action::LedgerViewEntries,
         Action::LedgerCheckpoint,
         Action::ConfigView,
+        Action::DocumentView,
+        Action::DocumentRegisterIncoming,
+        Action::DocumentDraft,
+        Action::DocumentProcess,
+        Action::DocumentAssign,
+        Action::DocumentApprove,
+        Action::DocumentSign,
+        Action::DocumentIssue,
+        Action::DocumentDispatch,
+        Action::DocumentRecall,
+        Action::DocumentAddRendition,
+        Action::DocumentRegisterView,
+        Action::DocumentExport,
+        Action::DocumentOverdueView,
+        Action::DocumentSetClearance,
+        Action::DocumentWorkflowManage,
     ];
 
     pub fn code(self) -> &'static str {
@@ -269,6 +320,22 @@ impl Action {
             Action::LedgerViewEntries => "ledger_view_entries",
             Action::LedgerCheckpoint => "ledger_checkpoint",
             Action::ConfigView => "config_view",
+            Action::DocumentView => "document_view",
+            Action::DocumentRegisterIncoming => "document_register_incoming",
+            Action::DocumentDraft => "document_draft",
+            Action::DocumentProcess => "document_process",
+            Action::DocumentAssign => "document_assign",
+            Action::DocumentApprove => "document_approve",
+            Action::DocumentSign => "document_sign",
+            Action::DocumentIssue => "document_issue",
+            Action::DocumentDispatch => "document_dispatch",
+            Action::DocumentRecall => "document_recall",
+            Action::DocumentAddRendition => "document_add_rendition",
+            Action::DocumentRegisterView => "document_register_view",
+            Action::DocumentExport => "document_export",
+            Action::DocumentOverdueView => "document_overdue_view",
+            Action::DocumentSetClearance => "document_set_clearance",
+            Action::DocumentWorkflowManage => "document_workflow_manage",
         }
     }
 }
@@ -279,6 +346,14 @@ impl Action {
 /// the node (configuration, checkpoints, audit reading) but cannot grant
 /// roles; the security officer reads the audit ledger; business roles see
 /// only their own account and the staff area.
+///
+/// Documents follow Decree 30/2020's allocation of duties: the clerk (văn
+/// thư) registers incoming documents, numbers, issues and dispatches
+/// outgoing ones and keeps the registers; the specialist (chuyên viên)
+/// drafts and processes; the leader (lãnh đạo) assigns, approves, signs and
+/// recalls. Administrators and IT officers run the node but do not read
+/// documents. Clearance for secret documents is granted by the
+/// administrator or the security officer and kept as data per user.
 fn role_permits(role: Role, action: Action) -> bool {
     use Action::*;
     match action {
@@ -291,6 +366,16 @@ fn role_permits(role: Role, action: Action) -> bool {
             Role::Administrator | Role::ItOfficer | Role::SecurityOfficer
         ),
         LedgerCheckpoint | ConfigView => matches!(role, Role::Administrator | Role::ItOfficer),
+        DocumentView => matches!(role, Role::Clerk | Role::Specialist | Role::Leader),
+        DocumentRegisterIncoming | DocumentIssue | DocumentDispatch | DocumentExport => {
+            role == Role::Clerk
+        }
+        DocumentDraft | DocumentProcess => role == Role::Specialist,
+        DocumentAssign | DocumentApprove | DocumentSign | DocumentRecall => role == Role::Leader,
+        DocumentAddRendition => matches!(role, Role::Clerk | Role::Specialist),
+        DocumentRegisterView | DocumentOverdueView => matches!(role, Role::Clerk | Role::Leader),
+        DocumentSetClearance => matches!(role, Role::Administrator | Role::SecurityOfficer),
+        DocumentWorkflowManage => role == Role::Administrator,
     }
 }
 
@@ -350,6 +435,8 @@ mod tests {
                         LedgerViewEntries,
                         LedgerCheckpoint,
                         ConfigView,
+                        DocumentSetClearance,
+                        DocumentWorkflowManage,
                     ],
                 ]
                 .concat(),
@@ -367,12 +454,62 @@ mod tests {
                 ]
                 .concat(),
             ),
-            (Role::Clerk, [&own[..], &[StaffAreaView]].concat()),
-            (Role::Specialist, [&own[..], &[StaffAreaView]].concat()),
-            (Role::Leader, [&own[..], &[StaffAreaView]].concat()),
+            (
+                Role::Clerk,
+                [
+                    &own[..],
+                    &[
+                        StaffAreaView,
+                        DocumentView,
+                        DocumentRegisterIncoming,
+                        DocumentIssue,
+                        DocumentDispatch,
+                        DocumentAddRendition,
+                        DocumentRegisterView,
+                        DocumentExport,
+                        DocumentOverdueView,
+                    ],
+                ]
+                .concat(),
+            ),
+            (
+                Role::Specialist,
+                [
+                    &own[..],
+                    &[
+                        StaffAreaView,
+                        DocumentView,
+                        DocumentDraft,
+                        DocumentProcess,
+                        DocumentAddRendition,
+                    ],
+                ]
+                .concat(),
+            ),
+            (
+                Role::Leader,
+                [
+                    &own[..],
+                    &[
+                        StaffAreaView,
+                        DocumentView,
+                        DocumentAssign,
+                        DocumentApprove,
+                        DocumentSign,
+                        DocumentRecall,
+                        DocumentRegisterView,
+                        DocumentOverdueView,
+                    ],
+                ]
+                .concat(),
+            ),
             (
                 Role::SecurityOfficer,
-                [&own[..], &[StaffAreaView, LedgerViewEntries]].concat(),
+                [
+                    &own[..],
+                    &[StaffAreaView, LedgerViewEntries, DocumentSetClearance],
+                ]
+                .concat(),
             ),
             (Role::PrivacyOfficer, [&own[..], &[StaffAreaView]].concat()),
             (Role::Citizen, own.to_vec()),

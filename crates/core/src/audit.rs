@@ -32,6 +32,21 @@ pub enum AuditAction {
     NodeStopped,
     LedgerCheckpointRequested,
     CsrfRejected,
+    DocumentRegistered,
+    DocumentDrafted,
+    DocumentEdited,
+    DocumentFileAdded,
+    DocumentRenditionAdded,
+    DocumentTransition,
+    DocumentAssigned,
+    DocumentSigned,
+    DocumentIssued,
+    DocumentDispatched,
+    DocumentRecalled,
+    DocumentStatusReceived,
+    DocumentExported,
+    DocumentClearanceChanged,
+    DocumentWorkflowChanged,
 }
 
 impl AuditAction {
@@ -59,6 +74,21 @@ impl AuditAction {
             AuditAction::NodeStopped => "node.stopped",
             AuditAction::LedgerCheckpointRequested => "ledger.checkpoint_requested",
             AuditAction::CsrfRejected => "security.csrf_rejected",
+            AuditAction::DocumentRegistered => "document.registered",
+            AuditAction::DocumentDrafted => "document.drafted",
+            AuditAction::DocumentEdited => "document.edited",
+            AuditAction::DocumentFileAdded => "document.file_added",
+            AuditAction::DocumentRenditionAdded => "document.rendition_added",
+            AuditAction::DocumentTransition => "document.transition",
+            AuditAction::DocumentAssigned => "document.assigned",
+            AuditAction::DocumentSigned => "document.signed",
+            AuditAction::DocumentIssued => "document.issued",
+            AuditAction::DocumentDispatched => "document.dispatched",
+            AuditAction::DocumentRecalled => "document.recalled",
+            AuditAction::DocumentStatusReceived => "document.status_received",
+            AuditAction::DocumentExported => "document.exported",
+            AuditAction::DocumentClearanceChanged => "document.clearance_changed",
+            AuditAction::DocumentWorkflowChanged => "document.workflow_changed",
         }
     }
 }
