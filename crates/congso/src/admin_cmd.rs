@@ -115,13 +115,19 @@ async fn record(
     target: String,
     details: serde_json::Value,
 ) -> anyhow::Result<()> {
-    ledger
-        .append(
-            NewEntry::new(&operator(), action, target)
-                .source("cli")
-                .details(details),
-        )
-        .await?;
+    // Changes to an account carry the hash of the account's resulting record.
+    let digest = match target
+        .strip_prefix("user:")
+        .and_then(|id| id.parse::<i64>().ok())
+    {
+        Some(id) => Some(accounts::user_digest(ledger.db(), id).await?),
+        None => None,
+    };
+    let mut entry = NewEntry::new(&operator(), action, target);
+    if let Some(digest) = &digest {
+        entry = entry.data_hash(digest);
+    }
+    ledger.append(entry.source("cli").details(details)).await?;
     Ok(())
 }
 

@@ -644,3 +644,51 @@ async fn serves_https_with_secure_cookies() {
     let mut served = Served { child, base };
     assert!(terminate(&mut served).success());
 }
+
+/// A client that announces a body and hangs up half-way, or sends garbage
+/// instead of HTTP: the node answers what it can, records nothing
+/// half-done, and keeps serving everyone else.
+#[tokio::test]
+async fn truncated_and_garbage_requests_do_no_harm() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = start(dir.path(), true);
+    wait_ready(&mut served).await;
+    let address = served.base.trim_start_matches("http://").to_owned();
+    let client = reqwest::Client::new();
+    let entries_before = ledger_size(&client, &served.base).await;
+
+    for raw in [
+        "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nusername=vanthu&pass".to_owned(),
+        "POST /admin/users HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n".to_owned(),
+        "GARBAGE\r\n\r\n".to_owned(),
+        format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(100_000)),
+    ] {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = stream.write_all(raw.as_bytes());
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(!answer.contains(" 500 "), "{answer}");
+    }
+    // Still serving, and no audit entry was written for requests that never
+    // completed.
+    let home = client.get(&served.base).send().await.unwrap();
+    assert!(home.status().is_success());
+    assert_eq!(ledger_size(&client, &served.base).await, entries_before);
+    assert!(terminate(&mut served).success());
+}
+
+async fn ledger_size(client: &reqwest::Client, base: &str) -> u64 {
+    let note = client
+        .get(format!("{base}/ledger/checkpoint"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    note.lines().nth(1).unwrap().parse().unwrap()
+}

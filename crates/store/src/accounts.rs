@@ -909,3 +909,16 @@ pub async fn consume_password_reset(
         .await?
     }))
 }
+
+/// SHA-256 of an account's current record (no secrets: the `User` view),
+/// recorded in the ledger with every change to the account so an auditor
+/// can tell which state an entry produced.
+pub async fn user_digest(db: &Db, user_id: i64) -> Result<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    let user = get_user(db, user_id)
+        .await?
+        .ok_or_else(|| StoreError::not_found(format!("user {user_id}")))?;
+    let bytes =
+        serde_json::to_vec(&user).map_err(|error| StoreError::Corrupt(error.to_string()))?;
+    Ok(Sha256::digest(&bytes).into())
+}

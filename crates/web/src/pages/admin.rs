@@ -255,6 +255,7 @@ pub async fn create_user(
         .record(
             NewEntry::new(&actor(&signed_in), AuditAction::UserCreated, format!("user:{id}"))
                 .source(signed_in.visitor.ip.clone())
+                .data_hash(&accounts::user_digest(state.db(), id).await?)
                 .details(serde_json::json!({ "username": username, "kind": kind.code(), "roles": roles.to_codes() })),
         )
         .await?;
@@ -374,6 +375,7 @@ pub async fn set_roles(
         .record(
             NewEntry::new(&actor(&signed_in), AuditAction::UserRolesChanged, format!("user:{id}"))
                 .source(signed_in.visitor.ip.clone())
+                .data_hash(&accounts::user_digest(state.db(), id).await?)
                 .details(serde_json::json!({ "username": user.username, "from": user.roles.to_codes(), "to": roles.to_codes() })),
         )
         .await?;
@@ -399,6 +401,7 @@ pub async fn reset_password(
                 format!("user:{id}"),
             )
             .source(signed_in.visitor.ip.clone())
+            .data_hash(&accounts::user_digest(state.db(), id).await?)
             .details(serde_json::json!({ "username": user.username, "temporary": true })),
         )
         .await?;
@@ -436,6 +439,7 @@ async fn set_disabled(
         .record(
             NewEntry::new(&actor(&signed_in), action, format!("user:{id}"))
                 .source(signed_in.visitor.ip.clone())
+                .data_hash(&accounts::user_digest(state.db(), id).await?)
                 .details(serde_json::json!({ "username": user.username })),
         )
         .await?;
@@ -479,6 +483,7 @@ pub async fn unlock(
                 format!("user:{id}"),
             )
             .source(signed_in.visitor.ip.clone())
+            .data_hash(&accounts::user_digest(state.db(), id).await?)
             .details(serde_json::json!({ "username": user.username })),
         )
         .await?;
@@ -503,6 +508,7 @@ pub async fn remove_two_factor(
                 format!("user:{id}"),
             )
             .source(signed_in.visitor.ip.clone())
+            .data_hash(&accounts::user_digest(state.db(), id).await?)
             .details(serde_json::json!({ "username": user.username, "by_admin": true })),
         )
         .await?;
