@@ -1,0 +1,1 @@
+//! Side-by-side benchmark (filled in below).

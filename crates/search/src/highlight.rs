@@ -1,0 +1,228 @@
+//! Highlighting matched words in titles and snippets, as safe HTML.
+//!
+//! Matching is on folded forms, so "chu ky" highlights "chữ ký" in the
+//! stored text exactly as the author wrote it. Everything that is not a
+//! `<mark>` tag we add is HTML-escaped, and control characters become spaces,
+//! so no stored or queried text can inject markup into a results page.
+
+use std::collections::HashMap;
+
+use crate::analysis::{for_each_word, Word};
+
+/// Words in a snippet window.
+const SNIPPET_WORDS: usize = 36;
+
+/// Only the beginning of a very long body is scanned for the snippet, so one
+/// huge document cannot make every query that finds it slow.
+const SNIPPET_SCAN_BYTES: usize = 64 * 1024;
+
+/// Longest title shown, in bytes; longer titles are cut at a word.
+const TITLE_BYTES: usize = 600;
+
+/// Folded words to highlight, with a weight saying how telling each one is
+/// (rare words weigh more), used to choose the snippet window.
+pub(crate) type Marked = HashMap<String, f32>;
+
+/// Appends `text` HTML-escaped, with control characters and line breaks
+/// turned into spaces.
+pub fn escape_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+}
+
+/// `text` escaped, with `marked` words wrapped in `<mark>`; the whole text.
+pub(crate) fn highlight_all(text: &str, marked: &Marked) -> String {
+    let text = cut_at_char(text, TITLE_BYTES);
+    let words = collect_words(text);
+    render(text, &words, 0, words.len(), marked, true)
+}
+
+/// A window of `text` around its best cluster of `marked` words, escaped and
+/// highlighted, with "…" where text was left out.
+pub(crate) fn snippet(text: &str, marked: &Marked) -> String {
+    let scanned = cut_at_char(text, SNIPPET_SCAN_BYTES);
+    let words = collect_words(scanned);
+    if words.is_empty() {
+        return String::new();
+    }
+    let (start, end) = best_window(&words, marked);
+    let mut html = render(scanned, &words, start, end, marked, false);
+    if start > 0 {
+        html.insert_str(0, "… ");
+    }
+    if end < words.len() || scanned.len() < text.len() {
+        html.push_str(" …");
+    }
+    html
+}
+
+fn collect_words(text: &str) -> Vec<Word> {
+    let mut words = Vec::new();
+    for_each_word(text, |word| words.push(word));
+    words
+}
+
+fn cut_at_char(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// The window of [`SNIPPET_WORDS`] words with the most weight of distinct
+/// marked words (a word repeated counts once, so the window shows as many of
+/// the query's words as possible), earliest on ties.
+fn best_window(words: &[Word], marked: &Marked) -> (usize, usize) {
+    let window = SNIPPET_WORDS.min(words.len());
+    let weight_of = |word: &Word| marked.get(&word.folded).copied();
+    let mut counts: HashMap<&str, u32> = HashMap::new();
+    let mut score = 0.0f32;
+    let mut best = (0.0f32, 0usize);
+    for (index, word) in words.iter().enumerate() {
+        if let Some(weight) = weight_of(word) {
+            let count = counts.entry(word.folded.as_str()).or_insert(0);
+            if *count == 0 {
+                score += weight;
+            }
+            *count += 1;
+        }
+        if index >= window {
+            let leaving = &words[index - window];
+            if let Some(weight) = weight_of(leaving) {
+                if let Some(count) = counts.get_mut(leaving.folded.as_str()) {
+                    *count -= 1;
+                    if *count == 0 {
+                        score -= weight;
+                    }
+                }
+            }
+        }
+        if index + 1 >= window && score > best.0 + 1e-6 {
+            best = (score, index + 1 - window);
+        }
+    }
+    let mut start = best.1;
+    // Start a little before the first marked word, for context, unless the
+    // window already starts the text.
+    if best.0 > 0.0 {
+        if let Some(first) = (start..start + window).find(|&i| weight_of(&words[i]).is_some()) {
+            start = first.saturating_sub(4);
+        }
+    }
+    let end = (start + window).min(words.len());
+    (start, end)
+}
+
+fn render(
+    text: &str,
+    words: &[Word],
+    start: usize,
+    end: usize,
+    marked: &Marked,
+    whole: bool,
+) -> String {
+    let mut html = String::with_capacity(text.len() / 2 + 64);
+    let Some(first) = words.get(start) else {
+        if whole {
+            escape_into(&mut html, text);
+        }
+        return html;
+    };
+    let mut cursor = if whole { 0 } else { first.start };
+    for word in &words[start..end] {
+        let between = text.get(cursor..word.start).unwrap_or("");
+        escape_into(&mut html, between);
+        let written = word.text(text);
+        if marked.contains_key(&word.folded) {
+            html.push_str("<mark>");
+            escape_into(&mut html, written);
+            html.push_str("</mark>");
+        } else {
+            escape_into(&mut html, written);
+        }
+        cursor = word.end;
+    }
+    if whole {
+        escape_into(&mut html, text.get(cursor..).unwrap_or(""));
+    } else {
+        // Keep closing punctuation that belongs to the last word ("…tin.").
+        let tail = text.get(cursor..).unwrap_or("");
+        let punctuation: String = tail
+            .chars()
+            .take_while(|c| matches!(c, '.' | ',' | ';' | ':' | ')' | '!' | '?'))
+            .collect();
+        escape_into(&mut html, &punctuation);
+    }
+    // Collapse the runs of spaces that line breaks leave behind.
+    let mut collapsed = String::with_capacity(html.len());
+    let mut previous_space = false;
+    for c in html.chars() {
+        let space = c == ' ';
+        if !(space && previous_space) {
+            collapsed.push(c);
+        }
+        previous_space = space;
+    }
+    collapsed.trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marked(words: &[&str]) -> Marked {
+        words.iter().map(|w| (w.to_string(), 1.0)).collect()
+    }
+
+    fn check_all(text: &str, words: &[&str], expected: &str) {
+        assert_eq!(highlight_all(text, &marked(words)), expected, "{text:?}");
+    }
+
+    #[test]
+    fn marks_folded_matches_and_escapes() {
+        check_all(
+            "Chữ ký điện tử",
+            &["chu", "ky"],
+            "<mark>Chữ</mark> <mark>ký</mark> điện tử",
+        );
+        check_all(
+            "<script>alert('x')</script> & ký",
+            &["script", "ky"],
+            "&lt;<mark>script</mark>&gt;alert(&#39;x&#39;)&lt;/<mark>script</mark>&gt; &amp; <mark>ký</mark>",
+        );
+        check_all("a\u{0}b\nc", &[], "a b c");
+        check_all("", &["x"], "");
+    }
+
+    #[test]
+    fn snippet_window_finds_the_matches() {
+        let filler = "lorem ipsum dolor ".repeat(40);
+        let text = format!("{filler}chữ ký số là một dạng chữ ký điện tử. {filler}");
+        let html = snippet(&text, &marked(&["chu", "ky", "so"]));
+        assert!(html.starts_with("… "), "{html}");
+        assert!(html.ends_with(" …"), "{html}");
+        assert!(
+            html.contains("<mark>chữ</mark> <mark>ký</mark> <mark>số</mark>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn snippet_without_matches_shows_the_beginning() {
+        let html = snippet("Một hai ba.", &marked(&["x"]));
+        assert_eq!(html, "Một hai ba.");
+    }
+}
