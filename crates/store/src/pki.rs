@@ -285,6 +285,22 @@ pub async fn replace_active(db: &Db, retiring_id: i64, new: &NewCertificate) -> 
     Ok(id)
 }
 
+/// Removes a certificate whose issuance the ledger refused to record, so
+/// nothing unrecorded stays usable. A certificate a signature refers to is
+/// never removed.
+pub async fn delete_unrecorded_certificate(db: &Db, id: i64) -> Result<()> {
+    on_write!(db, |pool| {
+        sqlx::query(
+            "DELETE FROM pki_certificates WHERE id = $1 \
+             AND NOT EXISTS (SELECT 1 FROM signatures WHERE certificate_id = $1)",
+        )
+        .bind(id)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
 /// The active (not retired) CA or TSA certificate.
 pub async fn active(db: &Db, kind: CertificateKind) -> Result<Option<StoredCertificate>> {
     let sql = format!(
