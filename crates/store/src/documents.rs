@@ -331,6 +331,9 @@ pub struct Numbering {
     pub notation: Option<String>,
     /// The issue date to record with an outgoing number (`YYYY-MM-DD`).
     pub issue_date: Option<String>,
+    /// When set, the edXML DocumentId becomes `{prefix},{number/notation}`
+    /// (the prefix being `OrganId,yyyy/MM/dd`).
+    pub document_id_prefix: Option<String>,
 }
 
 /// The number as written on a document (Decree 30 Art. 15): Arabic digits,
@@ -397,6 +400,8 @@ impl Stamp {
 /// Edits of a draft's columns and metadata.
 #[derive(Debug, Clone, Default)]
 pub struct DraftEdit {
+    /// The register book follows the secrecy; a draft has no number yet.
+    pub book: String,
     pub type_code: String,
     pub notation: Option<String>,
     pub summary: String,
@@ -756,6 +761,15 @@ pub async fn apply(db: &Db, change: &Change) -> Result<Applied> {
             .bind(document_id)
             .execute(&mut *tx)
             .await?;
+            if let (Some(prefix), Some(number_notation)) =
+                (&numbering.document_id_prefix, &number_notation)
+            {
+                sqlx::query("UPDATE documents SET edxml_document_id = $1 WHERE id = $2")
+                    .bind(format!("{prefix},{number_notation}"))
+                    .bind(document_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             if numbering.notation.is_some() {
                 // The number becomes searchable as written ("05") and as a
                 // plain integer ("5").
@@ -785,8 +799,8 @@ pub async fn apply(db: &Db, change: &Change) -> Result<Applied> {
         if let Some(edit) = &change.edit {
             sqlx::query(
                 "UPDATE documents SET type_code = $1, notation = $2, summary = $3, signer_name = $4, \
-                 secrecy = $5, urgency = $6, due_date = $7, drafting_unit_id = $8, metadata = $9 \
-                 WHERE id = $10",
+                 secrecy = $5, urgency = $6, due_date = $7, drafting_unit_id = $8, metadata = $9, \
+                 book = $11 WHERE id = $10 AND register_number IS NULL",
             )
             .bind(&edit.type_code)
             .bind(&edit.notation)
@@ -798,6 +812,7 @@ pub async fn apply(db: &Db, change: &Change) -> Result<Applied> {
             .bind(edit.drafting_unit_id)
             .bind(&edit.metadata)
             .bind(document_id)
+            .bind(&edit.book)
             .execute(&mut *tx)
             .await?;
             sqlx::query("DELETE FROM document_terms WHERE document_id = $1 AND file_id = 0")
@@ -969,6 +984,8 @@ pub struct Registration {
     pub events: Vec<NewEvent>,
     pub handlers: Vec<i64>,
     pub terms: Vec<String>,
+    /// edXML messages to queue (the status told to the sender).
+    pub outbox: Vec<NewOutbox>,
     /// Who registers, for the ledger entry.
     pub actor: Actor,
     /// Where the request came from (client address, `cli`).
@@ -1321,6 +1338,19 @@ async fn write_registrations(db: &Db, registrations: &[&Registration]) -> Result
                 for event in &registration.events {
                     event_ids.push(insert_event!(savepoint, document_id, now, event));
                 }
+                for message in &registration.outbox {
+                    sqlx::query(
+                        "INSERT INTO edxml_outbox (document_id, kind, status_code, payload, \
+                         created_at) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(document_id)
+                    .bind(&message.kind)
+                    .bind(message.status_code)
+                    .bind(&message.payload)
+                    .bind(now)
+                    .execute(&mut *savepoint)
+                    .await?;
+                }
                 Ok((document_id, arrival_number, file_ids, event_ids))
             }
             .await;
@@ -1660,6 +1690,25 @@ pub async fn find_outgoing_by_edxml_id(
     Ok(on_db!(db, |pool| {
         sqlx::query_scalar(
             "SELECT id FROM documents WHERE organization_id = $1 AND direction = 'outgoing' \
+             AND edxml_document_id = $2 ORDER BY id LIMIT 1",
+        )
+        .bind(organization_id)
+        .bind(edxml_document_id)
+        .fetch_optional(pool)
+        .await?
+    }))
+}
+
+/// The incoming document registered under an edXML DocumentId, whoever
+/// asks (a revocation or update from the sender must find it).
+pub async fn find_incoming_by_edxml_id(
+    db: &Db,
+    organization_id: i64,
+    edxml_document_id: &str,
+) -> Result<Option<i64>> {
+    Ok(on_db!(db, |pool| {
+        sqlx::query_scalar(
+            "SELECT id FROM documents WHERE organization_id = $1 AND direction = 'incoming' \
              AND edxml_document_id = $2 ORDER BY id LIMIT 1",
         )
         .bind(organization_id)

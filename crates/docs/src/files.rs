@@ -1,0 +1,289 @@
+//! Uploads: which file types a document may carry, checked three ways
+//! (the name's extension, the declared MIME type, the first bytes), before
+//! anything is stored; renditions and their kinds; legacy-encoding text.
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use crate::error::{DocsError, Result};
+
+/// A file as a caller hands it in: a name, the MIME type the client
+/// declared, and a stream (never a buffer: uploads may be gigabytes).
+pub struct Upload<R> {
+    pub name: String,
+    pub mime: String,
+    pub reader: R,
+}
+
+/// How a stored file relates to its document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    /// The document itself, as received or drafted: immutable.
+    Original,
+    /// An attachment (phụ lục, tài liệu kèm theo): immutable.
+    Attachment,
+    /// A derived copy beside an original; never replaces it.
+    Rendition,
+    /// The signed file the signing hook recorded.
+    Signed,
+}
+
+impl FileKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            FileKind::Original => "original",
+            FileKind::Attachment => "attachment",
+            FileKind::Rendition => "rendition",
+            FileKind::Signed => "signed",
+        }
+    }
+}
+
+/// What a rendition is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RenditionKind {
+    /// A PDF made from a word-processor file.
+    Pdf,
+    /// The text layer recognised from a scan.
+    OcrText,
+    /// Text converted from a legacy Vietnamese encoding to Unicode.
+    EncodingConverted,
+    /// Text extracted from a document.
+    TextExtract,
+}
+
+impl RenditionKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            RenditionKind::Pdf => "pdf",
+            RenditionKind::OcrText => "ocr_text",
+            RenditionKind::EncodingConverted => "encoding_converted",
+            RenditionKind::TextExtract => "text_extract",
+        }
+    }
+
+    /// Whether the rendition is text to index for search.
+    pub fn bears_text(self) -> bool {
+        !matches!(self, RenditionKind::Pdf)
+    }
+}
+
+/// One accepted file type: extension, accepted MIME types (the first is
+/// canonical), and the magic bytes the content starts with (none for plain
+/// text, which has no signature).
+type FileType = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static [u8]],
+);
+
+/// The file types documents carry.
+const FILE_TYPES: &[FileType] = &[
+    ("pdf", &["application/pdf"], &[b"%PDF-"]),
+    (
+        "docx",
+        &["application/vnd.openxmlformats-officedocument.wordprocessingml.document"],
+        &[b"PK\x03\x04"],
+    ),
+    (
+        "xlsx",
+        &["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
+        &[b"PK\x03\x04"],
+    ),
+    (
+        "odt",
+        &["application/vnd.oasis.opendocument.text"],
+        &[b"PK\x03\x04"],
+    ),
+    (
+        "ods",
+        &["application/vnd.oasis.opendocument.spreadsheet"],
+        &[b"PK\x03\x04"],
+    ),
+    (
+        "doc",
+        &["application/msword"],
+        &[b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"],
+    ),
+    (
+        "xls",
+        &["application/vnd.ms-excel"],
+        &[b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"],
+    ),
+    ("txt", &["text/plain"], &[]),
+    ("xml", &["application/xml", "text/xml"], &[]),
+    ("edxml", &["application/xml", "text/xml"], &[]),
+    ("jpg", &["image/jpeg"], &[b"\xFF\xD8\xFF"]),
+    ("jpeg", &["image/jpeg"], &[b"\xFF\xD8\xFF"]),
+    ("png", &["image/png"], &[b"\x89PNG\r\n\x1A\n"]),
+    ("tif", &["image/tiff"], &[b"II*\x00", b"MM\x00*"]),
+    ("tiff", &["image/tiff"], &[b"II*\x00", b"MM\x00*"]),
+    ("zip", &["application/zip"], &[b"PK\x03\x04"]),
+];
+
+/// Bytes read ahead to check the signature.
+const MAGIC_LEN: usize = 8;
+
+/// The extension of a file name, lower case.
+fn extension(name: &str) -> Option<String> {
+    let (_, extension) = name.rsplit_once('.')?;
+    Some(extension.to_ascii_lowercase())
+}
+
+/// Checks the name and declared MIME type; returns the canonical MIME type.
+pub fn check_declared(name: &str, declared: &str) -> Result<&'static str> {
+    let trimmed = name.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > 255 {
+        return Err(DocsError::File(
+            "the file name is empty or longer than 255 characters".to_owned(),
+        ));
+    }
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() || c == '/' || c == '\\')
+    {
+        return Err(DocsError::File(format!(
+            "the file name {trimmed:?} contains a path separator or a control character"
+        )));
+    }
+    let Some(extension) = extension(trimmed) else {
+        return Err(DocsError::File(format!(
+            "the file name {trimmed:?} has no extension; accepted: {}",
+            accepted()
+        )));
+    };
+    let Some((_, mimes, _)) = FILE_TYPES.iter().find(|(ext, _, _)| *ext == extension) else {
+        return Err(DocsError::File(format!(
+            "files of type .{extension} are not accepted; accepted: {}",
+            accepted()
+        )));
+    };
+    let declared_base = declared
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    // Browsers send application/octet-stream for types they do not know;
+    // the content check below still applies.
+    if declared_base != "application/octet-stream" && !mimes.contains(&declared_base.as_str()) {
+        return Err(DocsError::File(format!(
+            "the declared type {declared_base:?} does not match the extension .{extension} \
+             (expected {})",
+            mimes.join(" or ")
+        )));
+    }
+    Ok(mimes[0])
+}
+
+fn accepted() -> String {
+    FILE_TYPES
+        .iter()
+        .map(|(ext, _, _)| format!(".{ext}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Checks that the content starts as its extension says.
+pub fn check_magic(name: &str, head: &[u8]) -> Result<()> {
+    let extension = extension(name).unwrap_or_default();
+    let Some((_, _, magics)) = FILE_TYPES.iter().find(|(ext, _, _)| *ext == extension) else {
+        return Ok(());
+    };
+    if magics.is_empty() || magics.iter().any(|magic| head.starts_with(magic)) {
+        return Ok(());
+    }
+    Err(DocsError::File(format!(
+        "the content of {name:?} is not a .{extension} file"
+    )))
+}
+
+/// Reads the first bytes of an upload to check them, and gives back a
+/// reader that yields the whole stream again.
+pub async fn sniff<R: AsyncRead + Unpin>(
+    name: &str,
+    mut reader: R,
+) -> Result<impl AsyncRead + Unpin> {
+    let mut head = Vec::with_capacity(MAGIC_LEN);
+    let mut buffer = [0u8; MAGIC_LEN];
+    while head.len() < MAGIC_LEN {
+        let read = reader.read(&mut buffer[..MAGIC_LEN - head.len()]).await?;
+        if read == 0 {
+            break;
+        }
+        head.extend_from_slice(&buffer[..read]);
+    }
+    if head.is_empty() {
+        return Err(DocsError::File(format!("{name:?} is empty")));
+    }
+    check_magic(name, &head)?;
+    Ok(std::io::Cursor::new(head).chain(reader))
+}
+
+/// The MIME type to record for an attachment received in an edXML package:
+/// the sender's if it is one congso knows for the name, else the
+/// extension's canonical one, else `application/octet-stream`.
+pub fn received_mime(name: &str, declared: Option<&str>) -> String {
+    match check_declared(name, declared.unwrap_or("application/octet-stream")) {
+        Ok(mime) => mime.to_owned(),
+        Err(_) => "application/octet-stream".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_types_must_match_the_extension() {
+        let check = |name: &str, mime: &str, expected: std::result::Result<&str, &str>| {
+            let got = check_declared(name, mime).map_err(|error| error.to_string());
+            match expected {
+                Ok(canonical) => assert_eq!(got.as_deref(), Ok(canonical), "{name} {mime}"),
+                Err(part) => {
+                    let message = got.expect_err(name);
+                    assert!(message.contains(part), "{name} {mime}: {message}");
+                }
+            }
+        };
+        check("QĐ 12.pdf", "application/pdf", Ok("application/pdf"));
+        check(
+            "QĐ 12.PDF",
+            "application/pdf; charset=binary",
+            Ok("application/pdf"),
+        );
+        check("a.pdf", "application/octet-stream", Ok("application/pdf"));
+        check("a.txt", "text/plain; charset=utf-8", Ok("text/plain"));
+        check(
+            "a.pdf",
+            "text/plain",
+            Err("does not match the extension .pdf"),
+        );
+        check("a.exe", "application/octet-stream", Err("not accepted"));
+        check("noextension", "application/pdf", Err("has no extension"));
+        check("../etc/passwd.txt", "text/plain", Err("path separator"));
+        check(" ", "text/plain", Err("empty"));
+    }
+
+    #[test]
+    fn content_must_match_the_extension() {
+        assert!(check_magic("a.pdf", b"%PDF-1.7\n").is_ok());
+        assert!(check_magic("a.pdf", b"PK\x03\x04....").is_err());
+        assert!(check_magic("a.docx", b"PK\x03\x04....").is_ok());
+        assert!(check_magic("a.png", b"\x89PNG\r\n\x1A\n").is_ok());
+        assert!(check_magic("a.txt", b"anything").is_ok());
+    }
+
+    #[tokio::test]
+    async fn sniffing_gives_the_whole_stream_back() {
+        let data = b"%PDF-1.7 rest of the file".to_vec();
+        let mut reader = sniff("a.pdf", &data[..]).await.unwrap();
+        let mut back = Vec::new();
+        reader.read_to_end(&mut back).await.unwrap();
+        assert_eq!(back, data);
+        assert!(sniff("a.pdf", &b""[..]).await.is_err());
+        assert!(sniff("a.pdf", &b"GIF89a"[..]).await.is_err());
+    }
+}

@@ -1,0 +1,33 @@
+//! congso electronic documents (Decree 30/2020, Decree 64/2007 Art. 33–39):
+//! the Decree 30 document model, registers and numbering, declarative
+//! workflows, due dates in working days, timelines, notifications, recall,
+//! renditions, edXML mapping, and staff search with secrecy access control.
+//!
+//! - [`model`]: typed metadata with Vietnamese labels, validation, Dublin Core.
+//! - [`types`]: the document types and abbreviations, as data.
+//! - [`workflow`]: the declarative workflow definition and its checks.
+//! - [`edxml_map`]: to and from edXML document and status messages.
+//! - [`search`]: folded search terms.
+//! - [`files`]: upload checks and rendition kinds.
+//! - [`register`]: Decree 30 Appendix IV register rows and their export.
+//! - [`service`]: the [`Service`] the web layer and the command line call.
+//! - [`bench`]: the registration throughput benchmark.
+
+pub mod bench;
+pub mod edxml_map;
+pub mod error;
+pub mod files;
+pub mod model;
+pub mod register;
+pub mod search;
+pub mod service;
+pub mod types;
+pub mod workflow;
+
+pub use error::{DocsError, Result};
+pub use service::{Acting, Agency, Service, Settings};
+
+/// The current time.
+pub(crate) fn now() -> congso_core::time::Timestamp {
+    congso_store::now()
+}
