@@ -218,7 +218,8 @@ pub(crate) fn plan(text: &str, synonyms: &Synonyms, index: &impl Frequencies) ->
             if let Some((best, _)) = corrections.first() {
                 corrected_any = true;
                 suggestion[i] = if word.exact.is_some() {
-                    index.vocabulary().written_form(best).to_owned()
+                    let typed = congso_vn::text::match_key(&word.written);
+                    index.vocabulary().written_form(best, &typed).to_owned()
                 } else {
                     best.clone()
                 };

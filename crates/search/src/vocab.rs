@@ -19,9 +19,9 @@ const MAX_VOCABULARY_WORD: usize = 24;
 pub(crate) struct Vocabulary {
     /// Folded word → number of documents containing it.
     document_frequency: HashMap<Box<str>, u32>,
-    /// Folded word → its most frequent written form with diacritics, to show
-    /// suggestions the way people write them.
-    written: HashMap<Box<str>, (Box<str>, u32)>,
+    /// Folded word → its written forms with diacritics and how many
+    /// documents have each, to show suggestions the way people write them.
+    written: HashMap<Box<str>, Vec<(Box<str>, u32)>>,
 }
 
 fn is_correctable(word: &[u8]) -> bool {
@@ -65,21 +65,13 @@ impl Vocabulary {
                     continue;
                 }
                 let frequency = stream.value().doc_freq;
-                match vocabulary.written.get_mut(folded.as_str()) {
-                    Some((best, best_frequency)) => {
-                        // Segments are summed per form only approximately (the
-                        // best form per segment wins); good enough to choose a
-                        // display form.
-                        if frequency > *best_frequency {
-                            *best = word.into();
-                            *best_frequency = frequency;
-                        }
-                    }
-                    None => {
-                        vocabulary
-                            .written
-                            .insert(folded.as_str().into(), (word.into(), frequency));
-                    }
+                let forms = vocabulary
+                    .written
+                    .entry(folded.as_str().into())
+                    .or_default();
+                match forms.iter_mut().find(|(form, _)| **form == *word) {
+                    Some((_, total)) => *total += frequency,
+                    None => forms.push((word.into(), frequency)),
                 }
             }
         }
@@ -100,7 +92,11 @@ impl Vocabulary {
             }
         }
         for (folded, form) in written {
-            vocabulary.written.insert(folded.into(), (form.into(), 1));
+            let forms = vocabulary.written.entry(folded.into()).or_default();
+            match forms.iter_mut().find(|(known, _)| **known == *form) {
+                Some((_, total)) => *total += 1,
+                None => forms.push((form.into(), 1)),
+            }
         }
         vocabulary
     }
@@ -161,15 +157,81 @@ impl Vocabulary {
         found
     }
 
-    /// How the folded word is usually written, with its diacritics.
-    pub(crate) fn written_form<'a>(&'a self, folded: &'a str) -> &'a str {
-        self.written
-            .get(folded)
-            .map(|(written, _)| &**written)
+    /// How the folded word is written in the index, with its diacritics:
+    /// the form closest to what the person typed (so "dựgn" becomes "dựng",
+    /// not the more frequent "dụng"), the most frequent one on ties.
+    pub(crate) fn written_form<'a>(&'a self, folded: &'a str, typed: &str) -> &'a str {
+        let Some(forms) = self.written.get(folded) else {
+            return folded;
+        };
+        let typed: Vec<char> = typed.chars().collect();
+        forms
+            .iter()
+            .min_by_key(|(form, frequency)| {
+                let form: Vec<char> = form.chars().collect();
+                (edit_distance(&typed, &form), std::cmp::Reverse(*frequency))
+            })
+            .map(|(form, _)| &**form)
             .unwrap_or(folded)
     }
 
     pub(crate) fn len(&self) -> usize {
         self.document_frequency.len()
+    }
+}
+
+/// Levenshtein distance between two short words (a query word and a
+/// vocabulary word), by the textbook dynamic programme.
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        current[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distances() {
+        let check = |a: &str, b: &str, expected: usize| {
+            let a: Vec<char> = a.chars().collect();
+            let b: Vec<char> = b.chars().collect();
+            assert_eq!(edit_distance(&a, &b), expected, "{a:?} {b:?}");
+        };
+        check("", "", 0);
+        check("dựgn", "dựng", 2);
+        check("dựgn", "dụng", 3);
+        check("kitten", "sitting", 3);
+        check("", "abc", 3);
+    }
+
+    #[test]
+    fn neighbours_one_edit_away() {
+        let vocabulary = Vocabulary::from_frequencies(
+            [("dung", 5), ("dun", 1), ("dang", 2), ("xay", 9)].into_iter(),
+            std::iter::empty(),
+        );
+        let found: Vec<String> = vocabulary
+            .neighbours("dugn")
+            .into_iter()
+            .map(|(w, _)| w)
+            .collect();
+        assert_eq!(found, ["dung", "dun"]);
+        let found: Vec<String> = vocabulary
+            .neighbours("dng")
+            .into_iter()
+            .map(|(w, _)| w)
+            .collect();
+        assert_eq!(found, ["dung", "dang"]);
+        assert!(vocabulary.neighbours("zzzz").is_empty());
     }
 }
