@@ -667,6 +667,11 @@ impl Opened {
                 limit: limits.max_entries,
             });
         }
+        if zip.has_duplicate_names() {
+            return Err(PackageError::DuplicateName {
+                name: "(several members)".to_owned(),
+            });
+        }
         if zip.has_overlapping_entries()? {
             return Err(PackageError::OverlappingMembers);
         }
@@ -748,8 +753,11 @@ impl Opened {
                 name: name.to_owned(),
             });
         };
+        // The declared size bounds the read as much as the limit does: a
+        // member that unpacks beyond what it declared is a bomb in disguise.
+        let declared = self.zip.by_index_data(index)?.size();
         let member = self.zip.by_index(index)?;
-        let mut limited = member.take(limit + 1);
+        let mut limited = member.take(limit.min(declared) + 1);
         let mut buffer = vec![0u8; 64 * 1024];
         let mut total: u64 = 0;
         loop {
@@ -759,6 +767,12 @@ impl Opened {
                 Err(error) => return Ok(Err(error.to_string())),
             };
             total += read as u64;
+            if total > declared {
+                return Err(PackageError::Malformed {
+                    name: name.to_owned(),
+                    reason: format!("unpacks beyond its declared size of {declared} bytes"),
+                });
+            }
             if total > limit {
                 return Err(PackageError::MemberTooLarge {
                     name: name.to_owned(),

@@ -4,6 +4,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod peers;
+
 use std::time::Duration;
 
 use congso_archive::{Archive, NodePki, PkiSettings};
