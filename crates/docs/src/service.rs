@@ -1835,6 +1835,7 @@ impl Service {
             std::result::Result<bytes::Bytes, congso_store::StoreError>,
         >,
     )> {
+        self.visible(acting, id).await?;
         let file = self.source_file(acting, id, file_id).await?;
         let hash: [u8; 32] = file.sha256.clone().try_into().map_err(|_| {
             DocsError::Store(congso_store::StoreError::Corrupt(format!(
