@@ -223,10 +223,24 @@ pub async fn sniff<R: AsyncRead + Unpin>(
 }
 
 /// The MIME type to record for an attachment received in an edXML package:
-/// the sender's if it is one congso knows for the name, else the
-/// extension's canonical one, else `application/octet-stream`.
+/// the sender's as sent when it has the shape `type/subtype` (the clerk sees
+/// what the sender declared), else the canonical type of the name's
+/// extension, else `application/octet-stream`.
 pub fn received_mime(name: &str, declared: Option<&str>) -> String {
-    match check_declared(name, declared.unwrap_or("application/octet-stream")) {
+    if let Some(declared) = declared.map(str::trim) {
+        let well_formed = declared.len() <= 100
+            && declared.split_once('/').is_some_and(|(kind, subtype)| {
+                !kind.is_empty()
+                    && !subtype.is_empty()
+                    && declared
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "/.+-_".contains(c))
+            });
+        if well_formed {
+            return declared.to_ascii_lowercase();
+        }
+    }
+    match check_declared(name, "application/octet-stream") {
         Ok(mime) => mime.to_owned(),
         Err(_) => "application/octet-stream".to_owned(),
     }
@@ -274,6 +288,17 @@ mod tests {
         assert!(check_magic("a.docx", b"PK\x03\x04....").is_ok());
         assert!(check_magic("a.png", b"\x89PNG\r\n\x1A\n").is_ok());
         assert!(check_magic("a.txt", b"anything").is_ok());
+    }
+
+    #[test]
+    fn received_types_are_kept_when_well_formed() {
+        assert_eq!(
+            received_mime("a.doc", Some("application/zip")),
+            "application/zip"
+        );
+        assert_eq!(received_mime("a.pdf", Some("<script>")), "application/pdf");
+        assert_eq!(received_mime("a.pdf", None), "application/pdf");
+        assert_eq!(received_mime("a.bin", Some("")), "application/octet-stream");
     }
 
     #[tokio::test]
