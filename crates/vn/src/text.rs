@@ -19,10 +19,16 @@ use crate::letters::{vowel_info, Tone, Vowel, VowelInfo};
 /// and copied; the full normalisation runs only when the scan finds a
 /// character that might change.
 pub fn nfc(s: &str) -> String {
-    if is_nfc_fast(s) {
+    if is_whitelisted_nfc(s) {
         return s.to_owned();
     }
-    compose_vietnamese(s).unwrap_or_else(|| s.nfc().collect())
+    if let Some(composed) = compose_vietnamese(s) {
+        return composed;
+    }
+    if is_nfc_quick(s.chars()) == IsNormalized::Yes {
+        return s.to_owned();
+    }
+    s.nfc().collect()
 }
 
 /// The eight combining marks Vietnamese uses, with their canonical
@@ -36,13 +42,33 @@ fn vietnamese_mark_class(c: char) -> Option<u8> {
     }
 }
 
-/// Every precomposed letter Vietnamese writes, by its canonical
-/// decomposition (base letter + marks in canonical order).
-/// (base letter, up to two marks in canonical order, mark count).
-type ComposeKey = (char, [char; 2], u8);
+/// The position (1–8) of a Vietnamese combining mark in a composition key.
+fn mark_index(c: char) -> usize {
+    match c {
+        '\u{0300}' => 1,
+        '\u{0301}' => 2,
+        '\u{0302}' => 3,
+        '\u{0303}' => 4,
+        '\u{0306}' => 5,
+        '\u{0309}' => 6,
+        '\u{031B}' => 7,
+        '\u{0323}' => 8,
+        _ => 0,
+    }
+}
 
-static COMPOSE: LazyLock<std::collections::HashMap<ComposeKey, char>> = LazyLock::new(|| {
-    let mut table = std::collections::HashMap::new();
+/// Index of (ASCII base letter, first mark, second mark) in [`COMPOSE`];
+/// marks in canonical order, 0 for "none".
+fn compose_index(base: char, first: char, second: char) -> usize {
+    ((base as usize & 0x7F) * 9 + mark_index(first)) * 9 + mark_index(second)
+}
+
+/// Every precomposed letter Vietnamese writes, indexed by its canonical
+/// decomposition (base letter + up to two marks in canonical order). A flat
+/// array (about 40 KB) rather than a hash map: this lookup is the inner loop
+/// of composing decomposed text.
+static COMPOSE: LazyLock<Vec<Option<char>>> = LazyLock::new(|| {
+    let mut table = vec![None; 128 * 9 * 9];
     let candidates = (0xC0u32..0x1B1).chain(0x1EA0..=0x1EF9);
     for cp in candidates {
         let Some(c) = char::from_u32(cp) else {
@@ -58,9 +84,8 @@ static COMPOSE: LazyLock<std::collections::HashMap<ComposeKey, char>> = LazyLock
             _ => continue,
         };
         if marks.iter().all(|m| vietnamese_mark_class(*m).is_some()) {
-            let mut key = ['\0'; 2];
-            key[..marks.len()].copy_from_slice(marks);
-            table.insert((base, key, marks.len() as u8), c);
+            let second = marks.get(1).copied().unwrap_or('\0');
+            table[compose_index(base, marks[0], second)] = Some(c);
         }
     }
     table
@@ -71,21 +96,30 @@ static COMPOSE: LazyLock<std::collections::HashMap<ComposeKey, char>> = LazyLock
 /// text needs the general algorithm (other scripts' marks, sequences that do
 /// not compose to one Vietnamese letter), which the caller then runs; tests
 /// compare both on random input.
+/// Characters that are NFC_QC=Yes starters which never combine with what
+/// precedes them (checked by a unit test for `is_nfc_fast`).
+fn is_stable_starter(c: char) -> bool {
+    let cp = c as u32;
+    cp < 0x300 && !(0x250..0x300).contains(&cp)
+        || (0x1EA0..=0x1EF9).contains(&cp)
+        || (0x2010..=0x2027).contains(&cp)
+}
+
 fn compose_vietnamese(s: &str) -> Option<String> {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
+        // Outside the NFC-stable ranges (see `is_nfc_fast`) anything may
+        // compose (combining marks, Hangul jamo, …): leave it to the general
+        // algorithm.
+        if !is_stable_starter(c) {
+            return None;
+        }
         let Some(&next) = chars.peek() else {
-            if vietnamese_mark_class(c).is_some() || is_combining_mark(c) {
-                return None;
-            }
             out.push(c);
             break;
         };
         if vietnamese_mark_class(next).is_none() {
-            if is_combining_mark(next) || is_combining_mark(c) {
-                return None;
-            }
             out.push(c);
             continue;
         }
@@ -118,9 +152,6 @@ fn compose_vietnamese(s: &str) -> Option<String> {
         }
         while let Some(&mark) = chars.peek() {
             if vietnamese_mark_class(mark).is_none() {
-                if is_combining_mark(mark) {
-                    return None;
-                }
                 break;
             }
             push(mark, &mut count)?;
@@ -132,11 +163,14 @@ fn compose_vietnamese(s: &str) -> Option<String> {
         let marks = &mut marks[..count];
         // Canonical ordering: a stable sort by combining class.
         marks.sort_by_key(|(class, _)| *class);
-        let mut key = ['\0'; 2];
-        for (slot, (_, mark)) in key.iter_mut().zip(marks.iter()) {
-            *slot = *mark;
-        }
-        out.push(*COMPOSE.get(&(base, key, count as u8))?);
+        let first = marks[0].1;
+        let second = marks.get(1).map_or('\0', |(_, mark)| *mark);
+        out.push(
+            COMPOSE
+                .get(compose_index(base, first, second))
+                .copied()
+                .flatten()?,
+        );
     }
     Some(out)
 }
@@ -152,15 +186,18 @@ pub fn is_nfc(s: &str) -> bool {
 }
 
 fn is_nfc_fast(s: &str) -> bool {
-    // ASCII, Latin-1, Latin Extended-A/B, the Vietnamese block of Latin
-    // Extended Additional and common punctuation are all NFC_QC=Yes with
-    // canonical combining class 0 (checked by a unit test), so a string made
-    // only of them is NFC. Anything else goes to the general quick check.
-    let whitelisted = s.chars().all(|c| {
+    is_whitelisted_nfc(s) || is_nfc_quick(s.chars()) == IsNormalized::Yes
+}
+
+/// ASCII, Latin-1, Latin Extended-A/B, the Vietnamese block of Latin
+/// Extended Additional and common punctuation are all NFC_QC=Yes with
+/// canonical combining class 0 (checked by a unit test), so a string made
+/// only of them is NFC.
+fn is_whitelisted_nfc(s: &str) -> bool {
+    s.chars().all(|c| {
         let cp = c as u32;
         cp < 0x250 || (0x1EA0..=0x1EF9).contains(&cp) || (0x2010..=0x2027).contains(&cp)
-    });
-    whitelisted || is_nfc_quick(s.chars()) == IsNormalized::Yes
+    })
 }
 
 /// Where the tone mark goes in the open syllables "oa", "oe" and "uy".
