@@ -45,6 +45,11 @@ const EXACT_WEIGHT: Score = 0.6;
 /// Score of the first pinned document; later ones get less, all above any
 /// relevance score BM25 can give.
 const PIN_SCORE: Score = 1.0e6;
+/// Score a document gains for each unit of the query it matches, when a
+/// query lets documents miss some units: a document missing a word must
+/// make up for it with much better matches of the others (the word in the
+/// title, the words standing together).
+const COORDINATION_BONUS: Score = 12.0;
 /// While fewer documents than this contain every unit of a query, documents
 /// missing one more unit are let in (ranked lower, since they score less).
 const RELAX_BELOW: usize = 10;
@@ -565,7 +570,7 @@ impl SearchIndex {
                 Box::new(BooleanQuery::with_minimum_required_clauses(
                     units
                         .iter()
-                        .map(|u| (Occur::Should, u.box_clone()))
+                        .map(|u| (Occur::Should, Self::coordinated(&**u)))
                         .collect(),
                     required,
                 ))
@@ -580,7 +585,7 @@ impl SearchIndex {
         // Fewer than half the units is not a match any more, however few
         // documents have more.
         let least = count.div_ceil(2);
-        let mut required = count;
+        let mut required = initially_required(count);
         while required > least {
             let candidate = build(required);
             let matched =
@@ -599,14 +604,27 @@ impl SearchIndex {
             .iter()
             .map(|alternative| self.alternative_query(alternative))
             .collect();
-        if alternatives.len() == 1 {
+        let matching: Box<dyn TantivyQuery> = if alternatives.len() == 1 {
             alternatives
                 .into_iter()
                 .next()
                 .unwrap_or_else(|| Box::new(BooleanQuery::new(vec![])))
         } else {
             Box::new(DisjunctionMaxQuery::new(alternatives))
-        }
+        };
+        matching
+    }
+
+    /// A unit that also adds [`COORDINATION_BONUS`] to every document it
+    /// matches, for queries that let documents miss some units.
+    fn coordinated(unit: &dyn TantivyQuery) -> Box<dyn TantivyQuery> {
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Should, unit.box_clone()),
+            (
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(unit.box_clone(), COORDINATION_BONUS)),
+            ),
+        ]))
     }
 
     fn alternative_query(&self, alternative: &Alternative) -> Box<dyn TantivyQuery> {
@@ -684,6 +702,17 @@ impl SearchIndex {
             published,
             pinned: score >= PIN_SCORE,
         })
+    }
+}
+
+/// How many of a query's units a document needs at first. Short queries
+/// need every word; long ones are sentences ("thoi gian thu viec toi da") in
+/// which a third of the words may be missing from the best answer.
+fn initially_required(units: usize) -> usize {
+    if units <= 4 {
+        units
+    } else {
+        (2 * units).div_ceil(3).max(units.saturating_sub(2))
     }
 }
 

@@ -81,16 +81,23 @@ fn codes_mrr_and_recall() {
     let decree = run(&index, &decree_queries);
     report("codes, Decree 64 queries among 2,737 articles", &decree);
     // Floors a little under the figures measured when this test was
-    // written, so a regression in ranking fails here.
+    // written (hand 0.965/0.969, generated 0.805/0.922, Decree 64 among the
+    // codes 0.921/0.990), so a regression in ranking fails here.
     assert!(
-        hand.mrr >= 0.80 && hand.recall >= 0.85,
-        "{:.3} {:.3}",
+        hand.mrr >= 0.92 && hand.recall >= 0.94,
+        "hand {:.3} {:.3}",
         hand.mrr,
         hand.recall
     );
     assert!(
-        decree.mrr >= 0.85 && decree.recall >= 0.90,
-        "{:.3} {:.3}",
+        generated.mrr >= 0.77 && generated.recall >= 0.89,
+        "generated {:.3} {:.3}",
+        generated.mrr,
+        generated.recall
+    );
+    assert!(
+        decree.mrr >= 0.88 && decree.recall >= 0.96,
+        "decree {:.3} {:.3}",
         decree.mrr,
         decree.recall
     );
