@@ -619,6 +619,71 @@ mod tests {
         assert_eq!(imported.metadata, expected);
     }
 
+    fn text() -> impl proptest::strategy::Strategy<Value = String> {
+        // Free text as documents carry it: no surrounding blanks (edXML
+        // import trims), no control characters (XML 1.0 cannot carry them).
+        "[\\p{L}\\p{N}][\\p{L}\\p{N} ,./()-]{0,40}[\\p{L}\\p{N}]"
+    }
+
+    proptest::proptest! {
+        /// Any outgoing metadata exported as edXML and read back gives the
+        /// same metadata (the fields edXML carries).
+        #[test]
+        fn any_metadata_survives_export_and_import(
+            summary in text(),
+            place in proptest::option::of(text()),
+            content in proptest::option::of(text()),
+            full_name in text(),
+            position in proptest::option::of(text()),
+            urgency in 0i64..4,
+            pages in proptest::option::of(1u32..500),
+            copies in proptest::option::of(0u32..500),
+            names in proptest::collection::vec(text(), 0..4),
+            day in 1u8..29,
+            number in 1i64..5000,
+        ) {
+            let types = TypeRegistry::shipped();
+            let date = Date::from_calendar_date(2026, Month::April, day).unwrap();
+            let mut metadata = outgoing();
+            metadata.summary = summary;
+            metadata.place = place;
+            metadata.content = content;
+            metadata.signer = Some(Signer { authority: None, on_behalf_of: None, position, full_name });
+            metadata.urgency = Urgency::from_level(urgency).unwrap();
+            metadata.page_count = pages;
+            metadata.copies = copies;
+            let mut unique = names.clone();
+            unique.sort();
+            unique.dedup();
+            metadata.recipients = unique.into_iter().map(|name| Party { organ_code: None, name }).collect();
+            metadata.issue_date = Some(date);
+            let own = own();
+            let number_text = crate::model::format_number(number);
+            let facts = ExportFacts {
+                organization: &own,
+                number_text: Some(&number_text),
+                notation: Some("QĐ-UBND"),
+                type_name: "Quyết định",
+                now: chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap().and_hms_opt(8, 0, 0).unwrap(),
+                staff_name: None,
+                staff_unit: None,
+                business: BussinessDocType::New,
+                business_reason: None,
+                attachments: vec![],
+            };
+            let bytes = congso_edxml::write_edoc(&edoc_from_metadata(&metadata, &facts), Vec::new()).unwrap();
+            let parsed = congso_edxml::read_edoc(&bytes[..]).unwrap();
+            let imported = metadata_from_edoc(&parsed.value, &types);
+            let mut expected = metadata.clone();
+            expected.type_name = Some("Quyết định".into());
+            expected.number = Some(number_text.clone());
+            expected.notation = Some("QĐ-UBND".into());
+            expected.sender = Some(expected.issuer.clone());
+            expected.edxml_document_id = Some(format!("000.00.00.H26,2026/04/{day:02},{number_text}/QĐ-UBND"));
+            proptest::prop_assert_eq!(imported.metadata, expected);
+        }
+    }
+
     #[test]
     fn status_messages_round_trip() {
         let now = chrono::NaiveDate::from_ymd_opt(2026, 2, 6)

@@ -2256,10 +2256,13 @@ impl Service {
     // ------------------------------------------------------------ ledger upkeep
 
     /// Appends the ledger entries of committed changes whose append failed
-    /// (or whose process stopped in between), older than a minute so that
-    /// appends in flight are not doubled. Returns how many were appended.
-    pub async fn reconcile_ledger(&self) -> Result<usize> {
-        let before = crate::now().micros() - 60 * Timestamp::MICROS_PER_SECOND;
+    /// (or whose process stopped in between), for events at least
+    /// `min_age` old so that appends still in flight in another replica are
+    /// not doubled; a node runs it at start-up with zero and then
+    /// periodically with a minute. Returns how many entries were appended.
+    pub async fn reconcile_ledger(&self, min_age: std::time::Duration) -> Result<usize> {
+        let age = i64::try_from(min_age.as_micros()).unwrap_or(i64::MAX);
+        let before = crate::now().micros().saturating_sub(age);
         let events = store::unledgered_events(&self.db, before, 10_000).await?;
         if events.is_empty() {
             return Ok(0);

@@ -1697,3 +1697,99 @@ conformance!(custom_workflows_drive_the_service, |db: Db| async move {
         .unwrap();
     node.ledger.shutdown().await.unwrap();
 });
+
+conformance!(
+    a_failed_ledger_append_is_an_error_and_is_reconciled,
+    |db: Db| async move {
+        let node = Node::new(db.clone()).await;
+        let service = &node.service;
+        let first = service
+            .register_incoming(
+                &node.clerk,
+                incoming("V/v một", "000.00.00.G12", "Bộ Tài chính"),
+                None::<congso_docs::files::Upload<&[u8]>>,
+                vec![],
+            )
+            .await
+            .unwrap();
+        // The ledger stops (disk full, shutdown): changes still commit, and the
+        // caller is told the ledger entry is missing.
+        node.ledger.shutdown().await.unwrap();
+        let assign = service
+            .assign(
+                &node.leader,
+                first.document_id,
+                AssignTo {
+                    user_id: Some(node.specialist.user_id),
+                    unit_id: None,
+                    due: None,
+                },
+                None,
+            )
+            .await;
+        assert!(
+            matches!(assign, Err(DocsError::NotLedgered { document_id, .. }) if document_id == first.document_id),
+            "{assign:?}"
+        );
+        assert_eq!(
+            service
+                .get(&node.leader, first.document_id)
+                .await
+                .unwrap()
+                .row
+                .state,
+            "assigned"
+        );
+        let second = service
+            .register_incoming(
+                &node.clerk,
+                incoming("V/v hai", "000.00.00.G12", "Bộ Tài chính"),
+                None::<congso_docs::files::Upload<&[u8]>>,
+                vec![],
+            )
+            .await;
+        let Err(DocsError::NotLedgered {
+            document_id: second_id,
+            ..
+        }) = second
+        else {
+            panic!("{second:?}")
+        };
+        assert!(service.get(&node.clerk, second_id).await.is_ok());
+        let missing = store::unledgered_events(&db, i64::MAX, 100).await.unwrap();
+        assert_eq!(
+            missing.len(),
+            3,
+            "the assignment and the second registration's two events"
+        );
+        // After a restart the node appends what is missing, once.
+        let ledger = node.reopen_ledger().await;
+        let restarted = node.service_with_ledger(ledger.clone());
+        assert_eq!(
+            restarted
+                .reconcile_ledger(std::time::Duration::ZERO)
+                .await
+                .unwrap(),
+            3
+        );
+        assert_eq!(
+            restarted
+                .reconcile_ledger(std::time::Duration::ZERO)
+                .await
+                .unwrap(),
+            0
+        );
+        assert!(store::unledgered_events(&db, i64::MAX, 100)
+            .await
+            .unwrap()
+            .is_empty());
+        ledger.checkpoint().await.unwrap();
+        let verifier =
+            congso_ledger::note::Ed25519Signer::from_seed("congso/test-node", common::SEED)
+                .unwrap()
+                .verifier();
+        let report = congso_store::ledger::verify(&db, &verifier).await.unwrap();
+        assert!(report.ok(), "{:?}", report.problems);
+        ledger.shutdown().await.unwrap();
+    }
+);

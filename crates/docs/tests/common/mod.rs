@@ -35,7 +35,22 @@ pub struct Node {
     pub cleared_specialist: Acting,
     pub security_officer: Acting,
     pub admin: Acting,
+    pub workflows: Workflows,
     _dir: tempfile::TempDir,
+}
+
+fn agency(organization_id: i64) -> Agency {
+    Agency {
+        organization_id,
+        organ_code: "000.00.00.H26".into(),
+        name: "UBND thành phố Hà Nội".into(),
+        abbreviation: "UBND".into(),
+        place: "Hà Nội".into(),
+        address: Some("12 Lê Lai, Hoàn Kiếm, Hà Nội".into()),
+        email: None,
+        phone: None,
+        website: None,
+    }
 }
 
 async fn user(
@@ -195,19 +210,9 @@ impl Node {
             ledger.clone(),
             blobs.clone(),
             Arc::new(OfficialCalendar::shipped().clone()),
-            workflows,
+            workflows.clone(),
             TypeRegistry::shipped(),
-            Agency {
-                organization_id,
-                organ_code: "000.00.00.H26".into(),
-                name: "UBND thành phố Hà Nội".into(),
-                abbreviation: "UBND".into(),
-                place: "Hà Nội".into(),
-                address: Some("12 Lê Lai, Hoàn Kiếm, Hà Nội".into()),
-                email: None,
-                phone: None,
-                website: None,
-            },
+            agency(organization_id),
             Settings {
                 max_upload_bytes: 1 << 20,
                 spool_dir: dir.path().join("spool"),
@@ -243,8 +248,41 @@ impl Node {
             organization_id,
             office_unit,
             finance_unit,
+            workflows,
             _dir: dir,
         }
+    }
+
+    /// The same node's service over another ledger handle (after a restart).
+    pub fn service_with_ledger(&self, ledger: Ledger) -> Service {
+        Service::new(
+            self.db.clone(),
+            ledger,
+            self.blobs.clone(),
+            Arc::new(OfficialCalendar::shipped().clone()),
+            self.workflows.clone(),
+            TypeRegistry::shipped(),
+            agency(self.organization_id),
+            Settings {
+                max_upload_bytes: 1 << 20,
+                spool_dir: self._dir.path().join("spool"),
+            },
+        )
+    }
+
+    /// Opens the node's ledger again (as a restarted node does).
+    pub async fn reopen_ledger(&self) -> Ledger {
+        Ledger::open(
+            self.db.clone(),
+            SEED,
+            "congso/test-node".to_owned(),
+            LedgerOptions {
+                batch_max: 512,
+                checkpoint_interval: Duration::from_secs(3600),
+            },
+        )
+        .await
+        .unwrap()
     }
 }
 
