@@ -42,7 +42,7 @@ pub use events::Event;
 pub use http_tsa::{HttpTimestamper, TSA_MAX_RESPONSE_BYTES};
 pub use node_pki::{NodePki, PkiSettings, Trust};
 pub use record::{ArchiveRecord, RecordFile};
-pub use signing::{SignContent, SignRequest, SignatureFormat, SignatureRecord};
+pub use signing::{SignContent, SignRequest, SignatureFormat, SignatureRecord, MAX_SIGN_BYTES};
 
 // Re-exported so callers name the same types the API takes.
 pub use congso_pki::{RevocationReason, ValidationReport, Verdict, VisibleSignature};

@@ -49,6 +49,15 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Documents: PAdES B-T signing (RSA-2048, node TSA in process) and
+    /// verification throughput, compared with pyHanko on the same PDFs.
+    Documents {
+        /// Documents to sign and verify.
+        #[arg(long, default_value_t = 2000)]
+        docs: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
@@ -66,6 +75,13 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             json,
         } => bench_node(seconds, clients, json).await,
         BenchCommand::Vn { json } => crate::vn_cmd::bench(json),
+        BenchCommand::Documents { docs, json } => {
+            let figures = crate::bench_documents::run(docs, json).await?;
+            if json {
+                println!("{figures}");
+            }
+            Ok(())
+        }
     }
 }
 

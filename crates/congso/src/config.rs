@@ -81,6 +81,12 @@ pub struct Config {
     pub mail_pickup_dir: String,
     /// Operator file overriding or extending the official holiday calendar.
     pub holidays_file: String,
+    /// External RFC 3161 timestamp authority for signatures (empty: the node's own TSA).
+    pub tsa_url: String,
+    /// Seconds to wait for the external timestamp authority.
+    pub tsa_timeout_secs: u64,
+    /// Validity in days of staff signing certificates issued by the node CA.
+    pub pki_staff_cert_days: u32,
 }
 
 impl Default for Config {
@@ -119,6 +125,9 @@ impl Default for Config {
             cookie_secure: "auto".to_owned(),
             mail_pickup_dir: String::new(),
             holidays_file: String::new(),
+            tsa_url: String::new(),
+            tsa_timeout_secs: 10,
+            pki_staff_cert_days: 730,
         }
     }
 }
@@ -297,6 +306,26 @@ impl Config {
                 || self.public_url.starts_with("https://"),
             "public_url",
             format!("{:?} must start with http:// or https://", self.public_url),
+        );
+        check(
+            self.tsa_url.is_empty()
+                || self.tsa_url.starts_with("http://")
+                || self.tsa_url.starts_with("https://"),
+            "tsa_url",
+            format!(
+                "{:?} must be empty or start with http:// or https://",
+                self.tsa_url
+            ),
+        );
+        check(
+            (1..=300).contains(&self.tsa_timeout_secs),
+            "tsa_timeout_secs",
+            "must be between 1 and 300".to_owned(),
+        );
+        check(
+            (1..=3650).contains(&self.pki_staff_cert_days),
+            "pki_staff_cert_days",
+            "must be between 1 and 3650".to_owned(),
         );
         if problems.is_empty() {
             Ok(())

@@ -2,12 +2,16 @@
 //! benchmarks, in one executable.
 
 mod admin_cmd;
+mod archive_cmd;
 mod bench;
+mod bench_documents;
 mod config;
 mod demo;
 mod ledger_cmd;
 mod mail;
 mod node;
+mod pki_cmd;
+mod verify_cmd;
 mod vn_cmd;
 
 use anyhow::Context;
@@ -66,6 +70,19 @@ enum Command {
     Bench {
         #[command(subcommand)]
         command: bench::BenchCommand,
+    },
+    /// The node CA and TSA, staff signing certificates, revocation and the CRL.
+    Pki {
+        #[command(subcommand)]
+        command: pki_cmd::PkiCommand,
+    },
+    /// Check, offline, a signed PDF, a detached signature, a timestamp or an
+    /// archive package; exits 0 only when it is valid.
+    Verify(verify_cmd::VerifyArgs),
+    /// Re-check the archive of issued and received documents; export archive packages.
+    Archive {
+        #[command(subcommand)]
+        command: archive_cmd::ArchiveCommand,
     },
     /// Vietnamese text, legacy encodings, lunar calendar, holidays and working days.
     Vn {
@@ -185,6 +202,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging(Some(&config));
             let node = Node::open(config).await?;
             ledger_cmd::run(&node, command).await
+        }
+        Command::Pki { command } => {
+            let config = Config::load(&cli.node, None)?;
+            init_logging(Some(&config));
+            let node = Node::open(config).await?;
+            pki_cmd::run(&node, command).await
+        }
+        Command::Archive { command } => {
+            let config = Config::load(&cli.node, None)?;
+            init_logging(Some(&config));
+            let node = Node::open(config).await?;
+            archive_cmd::run(&node, command).await
+        }
+        Command::Verify(args) => {
+            // Offline: no node, no configuration; only what the relying
+            // party holds.
+            init_logging(None);
+            verify_cmd::run(args)
         }
     }
 }

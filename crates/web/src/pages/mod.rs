@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod ledger;
 mod ops;
+mod pki;
 mod public;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -72,6 +73,10 @@ pub fn routes(state: AppState) -> Router {
         .route("/ledger/key", get(ledger::key))
         .route("/ledger/proof/inclusion", get(ledger::inclusion))
         .route("/ledger/proof/consistency", get(ledger::consistency))
+        .route("/pki/ca.pem", get(pki::ca_certificate))
+        .route("/pki/crl", get(pki::crl))
+        .route("/tsa", post(pki::timestamp))
+        .route("/api/tsa", post(pki::timestamp))
         .fallback(fallback)
         .with_state(state)
 }

@@ -1,0 +1,209 @@
+//! `congso bench documents`, signing part: PAdES B-T signatures with an
+//! RSA-2048 staff key and a timestamp from the node's TSA in process, and
+//! full verification of each signed PDF (digest, CMS, chain, timestamp,
+//! coverage), spread over every core; then pyHanko signing and validating
+//! the same PDF with the same keys, one thread, in the same run.
+//!
+//! Method (docs/PERFORMANCE.md): a throwaway PKI made for the run (P-256
+//! root and TSA, RSA-2048 signer), a generated 5-page administrative PDF;
+//! every signed document must verify as valid or the run fails, so a fast
+//! but broken run reports nothing. pyHanko runs `bench_pyhanko.py` from the
+//! peers venv (`CONGSO_PEERS_VENV`, else `/tmp/peers/venv`); without it the
+//! comparison is skipped with a notice.
+//!
+//! The registration half of the benchmark (documents registered, hashed,
+//! ledgered and archived per second) belongs to the documents registers;
+//! its figure is left as `registration_docs_per_sec: null` here.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context;
+use congso_pki::{
+    CertificateAuthority, CertificateProfile, KeyAlgorithm, SubjectName, TimestampAuthority,
+};
+
+/// Pages in the benchmark document.
+const PAGES: usize = 5;
+/// Most documents pyHanko signs (it is one thread and far slower).
+const PYHANKO_MAX_DOCS: usize = 200;
+
+const PYHANKO_SCRIPT: &str = include_str!("../../pki/tests/peers/bench_pyhanko.py");
+
+fn peers_venv() -> Option<PathBuf> {
+    let candidates = std::env::var("CONGSO_PEERS_VENV").ok().into_iter().chain([
+        "/tmp/peers/venv".to_owned(),
+        "/tmp/congso-peers/venv".to_owned(),
+    ]);
+    candidates
+        .map(PathBuf::from)
+        .find(|venv| venv.join("bin/python").exists() && venv.join("bin/pyhanko").exists())
+}
+
+/// pyHanko's figures: (sign/s, verify/s, documents).
+fn pyhanko(
+    venv: &std::path::Path,
+    dir: &std::path::Path,
+    documents: usize,
+) -> anyhow::Result<(f64, f64, usize)> {
+    let script = dir.join("bench_pyhanko.py");
+    std::fs::write(&script, PYHANKO_SCRIPT)?;
+    let output = Command::new(venv.join("bin/python"))
+        .arg(&script)
+        .arg(dir)
+        .arg(dir.join("document.pdf"))
+        .arg(documents.to_string())
+        .output()
+        .context("cannot run pyHanko")?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() {
+        anyhow::bail!(
+            "pyHanko failed: {}{}",
+            text,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    // "pyhanko sign=<n>/s verify=<n>/s (N documents, B bytes signed)"
+    let figure = |key: &str| -> Option<f64> {
+        let start = text.find(key)? + key.len();
+        let rest = &text[start..];
+        rest[..rest.find("/s")?].trim().parse().ok()
+    };
+    match (figure("sign="), figure("verify=")) {
+        (Some(sign), Some(verify)) => Ok((sign, verify, documents)),
+        _ => anyhow::bail!("unexpected pyHanko output: {text}"),
+    }
+}
+
+pub async fn run(docs: usize, json: bool) -> anyhow::Result<serde_json::Value> {
+    let docs = docs.max(1);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let now = SystemTime::now() - Duration::from_secs(3600);
+    let year = Duration::from_secs(365 * 86_400);
+    let pdf = congso_archive::samples::text_pdf("Quyết định về việc ban hành quy chế", PAGES);
+
+    let (ca, signer, tsa_identity, tsa) =
+        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let ca = CertificateAuthority::create_root(
+                &SubjectName::new("Bench Node CA"),
+                KeyAlgorithm::EcdsaP256,
+                now,
+                year,
+            )?;
+            let signer = ca.issue_identity(
+                &SubjectName::new("Nguyễn Văn An"),
+                CertificateProfile::DocumentSigning,
+                KeyAlgorithm::Rsa2048,
+                now,
+                year,
+            )?;
+            let tsa_identity = ca.issue_identity(
+                &SubjectName::new("Bench Node TSA"),
+                CertificateProfile::TimeStamping,
+                KeyAlgorithm::EcdsaP256,
+                now,
+                year,
+            )?;
+            let tsa =
+                TimestampAuthority::new(tsa_identity.clone(), congso_pki::DEFAULT_TSA_POLICY)?;
+            Ok((ca, signer, tsa_identity, tsa))
+        })
+        .await??;
+
+    if !json {
+        println!(
+            "documents benchmark (signing): {docs} PAdES B-T signatures of a {PAGES}-page PDF ({} bytes), RSA-2048 signer, node TSA in process, {threads} thread(s)",
+            pdf.len()
+        );
+    }
+    let ours = {
+        let (pdf, signer, tsa, anchors) = (
+            pdf.clone(),
+            signer.clone(),
+            tsa.clone(),
+            vec![ca.certificate().clone()],
+        );
+        tokio::task::spawn_blocking(move || {
+            congso_pki::bench_pades(&pdf, &signer, &tsa, anchors, docs, threads)
+        })
+        .await??
+    };
+    if !json {
+        println!(
+            "  congso: {:>7.0} signed/s (target 300)   {:>7.0} verified/s (target 1000)   {} bytes signed",
+            ours.signed_per_second, ours.verified_per_second, ours.signed_size
+        );
+    }
+
+    let pyhanko_figures = match peers_venv() {
+        None => {
+            if !json {
+                println!("  pyHanko: skipped (no peers venv; set CONGSO_PEERS_VENV or run crates/pki/tests/peers/install.sh)");
+            }
+            None
+        }
+        Some(venv) => {
+            let dir = tempfile::tempdir()?;
+            std::fs::write(dir.path().join("document.pdf"), &pdf)?;
+            std::fs::write(dir.path().join("root.pem"), ca.certificate().to_pem())?;
+            std::fs::write(dir.path().join("signer.pem"), signer.certificate().to_pem())?;
+            std::fs::write(
+                dir.path().join("signer.key"),
+                signer.key().to_pkcs8_pem()?.as_bytes(),
+            )?;
+            // The same TSA key signs pyHanko's timestamps (its DummyTimeStamper).
+            std::fs::write(
+                dir.path().join("tsa.pem"),
+                tsa_identity.certificate().to_pem(),
+            )?;
+            std::fs::write(
+                dir.path().join("tsa.key"),
+                tsa_identity.key().to_pkcs8_pem()?.as_bytes(),
+            )?;
+            let count = docs.min(PYHANKO_MAX_DOCS);
+            let path = dir.path().to_path_buf();
+            match tokio::task::spawn_blocking(move || pyhanko(&venv, &path, count)).await? {
+                Ok(figures) => {
+                    if !json {
+                        println!(
+                            "  pyHanko 0.38 (1 thread, {} documents): {:>7.0} signed/s   {:>7.0} validated/s",
+                            figures.2, figures.0, figures.1
+                        );
+                    }
+                    Some(figures)
+                }
+                Err(error) => {
+                    if !json {
+                        println!("  pyHanko: skipped ({error:#})");
+                    }
+                    None
+                }
+            }
+        }
+    };
+    if !json {
+        println!("  registration + archive: measured by the documents registers benchmark (not part of this run)");
+    }
+    Ok(serde_json::json!({
+        "benchmark": "documents",
+        "threads": threads,
+        "pdf_pages": PAGES,
+        "pdf_bytes": pdf.len(),
+        "signed_bytes": ours.signed_size,
+        "documents": ours.documents,
+        "pades_sign_rsa2048_docs_per_sec": ours.signed_per_second.round(),
+        "pades_verify_docs_per_sec": ours.verified_per_second.round(),
+        "targets": { "pades_sign_docs_per_sec": 300, "pades_verify_docs_per_sec": 1000, "registration_docs_per_sec": 2000 },
+        "pyhanko": pyhanko_figures.map(|(sign, verify, documents)| serde_json::json!({
+            "version": "0.38",
+            "threads": 1,
+            "documents": documents,
+            "sign_docs_per_sec": sign.round(),
+            "validate_docs_per_sec": verify.round(),
+        })),
+        "registration_docs_per_sec": serde_json::Value::Null,
+    }))
+}
