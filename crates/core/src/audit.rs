@@ -47,6 +47,19 @@ pub enum AuditAction {
     DocumentExported,
     DocumentClearanceChanged,
     DocumentWorkflowChanged,
+    FederationCreated,
+    FederationInviteIssued,
+    FederationJoinRequested,
+    FederationJoined,
+    FederationMemberAdmitted,
+    FederationMemberRemoved,
+    FederationDirectoryUpdated,
+    FederationMessageQueued,
+    FederationMessageDelivered,
+    FederationMessageReceived,
+    FederationMessageRefused,
+    FederationCheckpointWitnessed,
+    FederationWitnessAlarm,
 }
 
 impl AuditAction {
@@ -89,6 +102,19 @@ impl AuditAction {
             AuditAction::DocumentExported => "document.exported",
             AuditAction::DocumentClearanceChanged => "document.clearance_changed",
             AuditAction::DocumentWorkflowChanged => "document.workflow_changed",
+            AuditAction::FederationCreated => "federation.created",
+            AuditAction::FederationInviteIssued => "federation.invite_issued",
+            AuditAction::FederationJoinRequested => "federation.join_requested",
+            AuditAction::FederationJoined => "federation.joined",
+            AuditAction::FederationMemberAdmitted => "federation.member_admitted",
+            AuditAction::FederationMemberRemoved => "federation.member_removed",
+            AuditAction::FederationDirectoryUpdated => "federation.directory_updated",
+            AuditAction::FederationMessageQueued => "federation.message_queued",
+            AuditAction::FederationMessageDelivered => "federation.message_delivered",
+            AuditAction::FederationMessageReceived => "federation.message_received",
+            AuditAction::FederationMessageRefused => "federation.message_refused",
+            AuditAction::FederationCheckpointWitnessed => "federation.checkpoint_witnessed",
+            AuditAction::FederationWitnessAlarm => "federation.witness_alarm",
         }
     }
 }
