@@ -124,7 +124,11 @@ pub struct ArchiveVerifyReport {
     /// Items recorded after the latest signed checkpoint: their entries are
     /// intact but not yet covered by a signature.
     pub uncovered_items: u64,
+    /// Tampering or loss: the archive is not intact.
     pub problems: Vec<ArchiveProblem>,
+    /// Changes that are not tampering, e.g. an untimestamped signature whose
+    /// certificate has since expired.
+    pub notes: Vec<ArchiveProblem>,
 }
 
 impl ArchiveVerifyReport {
@@ -712,6 +716,8 @@ impl Archive {
 
         // Signatures: re-verified, and compared with the archived verdicts.
         let options = trust.options(SystemTime::now());
+        let archived_report: serde_json::Value =
+            serde_json::from_str(&item.report).unwrap_or(serde_json::Value::Null);
         for (index, file) in item.files.iter().enumerate() {
             let Some(archived) = &file.verdict else {
                 continue;
@@ -733,16 +739,31 @@ impl Archive {
                             .filter(|reason| reason.severity > congso_pki::Severity::Note)
                             .map(|reason| reason.en.clone())
                             .collect();
-                        report.problem(
-                            id,
-                            "SIGNATURE_VERDICT_CHANGED",
-                            format!(
-                                "archive item {}: {} was archived as {archived} and now verifies as {verdict}: {}",
-                                item.id,
-                                file.name,
-                                reasons.join("; ")
-                            ),
+                        let message = format!(
+                            "archive item {}: {} was archived as {archived} and now verifies as {verdict}: {}",
+                            item.id,
+                            file.name,
+                            reasons.join("; ")
                         );
+                        // The bytes are proven unchanged (their hash), so a
+                        // different verdict comes from time or trust. With a
+                        // timestamp the time is fixed and the verdict must
+                        // not move: the node's trust (its CA or CRL rows)
+                        // changed, which is a problem. The archived report
+                        // says whether it was so. Without one the
+                        // signature is judged at the current time, and a
+                        // certificate that has since expired or been revoked
+                        // is a fact to note, not tampering.
+                        let time_fixed = archived_time_fixed(&archived_report, index);
+                        if time_fixed {
+                            report.problem(id, "SIGNATURE_VERDICT_CHANGED", message);
+                        } else {
+                            report.notes.push(ArchiveProblem {
+                                item: id,
+                                code: "SIGNATURE_VERDICT_CHANGED",
+                                message,
+                            });
+                        }
                     }
                 }
                 Ok(None) => {}
@@ -902,6 +923,30 @@ impl LedgerView {
         }
         Ok(LedgerView { tree, checkpoint })
     }
+}
+
+/// Whether the archived report fixed the validation time of file
+/// `position` with a trusted timestamp (for every signature it checked).
+fn archived_time_fixed(report: &serde_json::Value, position: usize) -> bool {
+    let Some(files) = report.get("files").and_then(|files| files.as_array()) else {
+        return false;
+    };
+    let Some(file) = files
+        .iter()
+        .find(|file| file.get("position").and_then(|p| p.as_u64()) == Some(position as u64))
+    else {
+        return false;
+    };
+    let signatures = file
+        .pointer("/report/signatures")
+        .and_then(|signatures| signatures.as_array())
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    !signatures.is_empty()
+        && signatures.iter().all(|signature| {
+            signature.pointer("/details/validation_time_source")
+                == Some(&serde_json::Value::from("timestamp"))
+        })
 }
 
 /// The record of an item about to be stored (the same fields

@@ -1000,3 +1000,100 @@ conformance!(
         node.shutdown().await;
     }
 );
+
+conformance!(
+    archive_verify_tells_trust_changes_from_time,
+    |db: Db| async move {
+        let node = Node::new(db.clone()).await;
+        let (issued, received) = archive_two(&node).await;
+        // A signature without a timestamp (PAdES B-B / CAdES-BES, as other
+        // agencies may send), archived while its certificate is good.
+        let (certificate, identity) = node.pki.identity_for("lanh.dao").await.unwrap();
+        let letter = b"Giay moi hop".to_vec();
+        let p7s =
+            congso_pki::sign_detached(&letter, &identity, &congso_pki::SignOptions::default())
+                .unwrap();
+        let plain = node
+            .archive
+            .archive_item(
+                &node.ledger,
+                &Actor::System,
+                ArchiveInput {
+                    document_id: None,
+                    direction: Direction::Received,
+                    event_at: congso_store::now(),
+                    metadata: serde_json::json!({}),
+                    edxml: None,
+                    files: vec![
+                        InputFile {
+                            role: FileRole::Original,
+                            name: "giay-moi.txt".into(),
+                            media_type: "text/plain".into(),
+                            content: FileContent::Bytes(Bytes::from(letter)),
+                            signs: None,
+                        },
+                        InputFile {
+                            role: FileRole::Signature,
+                            name: "giay-moi.txt.p7s".into(),
+                            media_type: "application/pkcs7-signature".into(),
+                            content: FileContent::Bytes(Bytes::from(p7s)),
+                            signs: Some(0),
+                        },
+                    ],
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(plain.validation.verdict, "valid");
+        node.ledger.checkpoint().await.unwrap();
+        // Revoked afterwards: the untimestamped signature no longer validates
+        // at the current time. That is noted, not reported as tampering; the
+        // timestamped ones are unaffected.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        node.pki
+            .revoke(
+                &node.ledger,
+                &operator(),
+                &certificate.serial,
+                RevocationReason::AffiliationChanged,
+            )
+            .await
+            .unwrap();
+        let report = node.archive.verify(&verifier()).await.unwrap();
+        assert!(report.ok(), "{:?}", report.problems);
+        assert_eq!(report.notes.len(), 1, "{:?}", report.notes);
+        assert_eq!(report.notes[0].item, Some(plain.id));
+
+        // Swapping the node CA certificate in storage changes the verdict of
+        // timestamped signatures, whose time is fixed: that is a problem.
+        let other = congso_pki::CertificateAuthority::create_root(
+            &congso_pki::SubjectName::new("Impostor CA"),
+            KeyAlgorithm::EcdsaP256,
+            SystemTime::now(),
+            std::time::Duration::from_secs(86_400),
+        )
+        .unwrap();
+        let hex = hex::encode(other.certificate().to_der());
+        let literal = match db.backend() {
+            congso_store::Backend::Sqlite => format!("X'{hex}'"),
+            congso_store::Backend::Postgres => format!("'\\x{hex}'::bytea"),
+        };
+        congso_store::testing_raw_execute(
+            &db,
+            &format!("UPDATE pki_certificates SET certificate = {literal} WHERE kind = 'ca'"),
+        )
+        .await
+        .unwrap();
+        let report = node.archive.verify(&verifier()).await.unwrap();
+        let found = codes(&report);
+        assert!(
+            found.contains(&(Some(issued), "SIGNATURE_VERDICT_CHANGED")),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&(Some(received), "SIGNATURE_VERDICT_CHANGED")),
+            "{found:?}"
+        );
+        node.shutdown().await;
+    }
+);

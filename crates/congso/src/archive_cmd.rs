@@ -130,6 +130,9 @@ pub async fn run(node: &Node, command: ArchiveCommand) -> anyhow::Result<()> {
                         report.uncovered_items
                     );
                 }
+                for note in &report.notes {
+                    println!("note: [{}] {}", note.code, note.message);
+                }
                 if report.ok() {
                     println!("OK: every archived item is intact and proven in the ledger");
                 } else {
