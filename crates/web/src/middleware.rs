@@ -324,8 +324,10 @@ async fn load_session(state: &AppState, token: &str) -> Result<Option<ActiveSess
 fn needs_csrf(method: &Method, path: &str) -> bool {
     let changes_state = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
     // The JSON API authenticates with tokens, never cookies, so a forged
-    // cross-site request carries no credentials there.
-    changes_state && !path.starts_with("/api/")
+    // cross-site request carries no credentials there. The RFC 3161
+    // timestamp endpoint is public and stateless: it reads no session and
+    // changes nothing a forged request could abuse.
+    changes_state && !path.starts_with("/api/") && path != "/tsa"
 }
 
 async fn check_csrf(
