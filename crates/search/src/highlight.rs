@@ -7,8 +7,6 @@
 
 use std::collections::HashMap;
 
-use crate::analysis::{for_each_word, Word};
-
 /// Words in a snippet window.
 const SNIPPET_WORDS: usize = 36;
 
@@ -39,36 +37,59 @@ pub fn escape_into(out: &mut String, text: &str) {
     }
 }
 
+/// A word of the highlighted text: where it is, and which marked word it is
+/// (an index into the marked words), if any.
+struct Spot {
+    start: usize,
+    end: usize,
+    mark: Option<usize>,
+}
+
+/// Finds the words of `text` and which of them are marked, without
+/// allocating per word.
+fn spots(text: &str, marked: &Marked, terms: &[&str]) -> Vec<Spot> {
+    let mut found = Vec::new();
+    crate::analysis::for_each_word_borrowed(text, |start, end, folded, _| {
+        let mark = if marked.contains_key(folded) {
+            terms.iter().position(|term| *term == folded)
+        } else {
+            None
+        };
+        found.push(Spot { start, end, mark });
+    });
+    found
+}
+
 /// `text` escaped, with `marked` words wrapped in `<mark>`; the whole text.
 pub(crate) fn highlight_all(text: &str, marked: &Marked) -> String {
     let text = cut_at_char(text, TITLE_BYTES);
-    let words = collect_words(text);
-    render(text, &words, 0, words.len(), marked, true)
+    let terms: Vec<&str> = marked.keys().map(String::as_str).collect();
+    let found = spots(text, marked, &terms);
+    render(text, &found, 0, found.len(), true)
 }
 
 /// A window of `text` around its best cluster of `marked` words, escaped and
 /// highlighted, with "…" where text was left out.
 pub(crate) fn snippet(text: &str, marked: &Marked) -> String {
     let scanned = cut_at_char(text, SNIPPET_SCAN_BYTES);
-    let words = collect_words(scanned);
-    if words.is_empty() {
+    let terms: Vec<&str> = marked.keys().map(String::as_str).collect();
+    let weights: Vec<f32> = terms
+        .iter()
+        .map(|term| marked.get(*term).copied().unwrap_or(0.0))
+        .collect();
+    let found = spots(scanned, marked, &terms);
+    if found.is_empty() {
         return String::new();
     }
-    let (start, end) = best_window(&words, marked);
-    let mut html = render(scanned, &words, start, end, marked, false);
+    let (start, end) = best_window(&found, &weights);
+    let mut html = render(scanned, &found, start, end, false);
     if start > 0 {
         html.insert_str(0, "… ");
     }
-    if end < words.len() || scanned.len() < text.len() {
+    if end < found.len() || scanned.len() < text.len() {
         html.push_str(" …");
     }
     html
-}
-
-fn collect_words(text: &str) -> Vec<Word> {
-    let mut words = Vec::new();
-    for_each_word(text, |word| words.push(word));
-    words
 }
 
 fn cut_at_char(text: &str, max_bytes: usize) -> &str {
@@ -85,28 +106,23 @@ fn cut_at_char(text: &str, max_bytes: usize) -> &str {
 /// The window of [`SNIPPET_WORDS`] words with the most weight of distinct
 /// marked words (a word repeated counts once, so the window shows as many of
 /// the query's words as possible), earliest on ties.
-fn best_window(words: &[Word], marked: &Marked) -> (usize, usize) {
-    let window = SNIPPET_WORDS.min(words.len());
-    let weight_of = |word: &Word| marked.get(&word.folded).copied();
-    let mut counts: HashMap<&str, u32> = HashMap::new();
+fn best_window(found: &[Spot], weights: &[f32]) -> (usize, usize) {
+    let window = SNIPPET_WORDS.min(found.len());
+    let mut counts = vec![0u32; weights.len()];
     let mut score = 0.0f32;
     let mut best = (0.0f32, 0usize);
-    for (index, word) in words.iter().enumerate() {
-        if let Some(weight) = weight_of(word) {
-            let count = counts.entry(word.folded.as_str()).or_insert(0);
-            if *count == 0 {
-                score += weight;
+    for (index, spot) in found.iter().enumerate() {
+        if let Some(term) = spot.mark {
+            if counts[term] == 0 {
+                score += weights[term];
             }
-            *count += 1;
+            counts[term] += 1;
         }
         if index >= window {
-            let leaving = &words[index - window];
-            if let Some(weight) = weight_of(leaving) {
-                if let Some(count) = counts.get_mut(leaving.folded.as_str()) {
-                    *count -= 1;
-                    if *count == 0 {
-                        score -= weight;
-                    }
+            if let Some(term) = found[index - window].mark {
+                counts[term] -= 1;
+                if counts[term] == 0 {
+                    score -= weights[term];
                 }
             }
         }
@@ -115,45 +131,36 @@ fn best_window(words: &[Word], marked: &Marked) -> (usize, usize) {
         }
     }
     let mut start = best.1;
-    // Start a little before the first marked word, for context, unless the
-    // window already starts the text.
+    // Start a little before the first marked word, for context.
     if best.0 > 0.0 {
-        if let Some(first) = (start..start + window).find(|&i| weight_of(&words[i]).is_some()) {
+        if let Some(first) = (start..start + window).find(|&i| found[i].mark.is_some()) {
             start = first.saturating_sub(4);
         }
     }
-    let end = (start + window).min(words.len());
+    let end = (start + window).min(found.len());
     (start, end)
 }
 
-fn render(
-    text: &str,
-    words: &[Word],
-    start: usize,
-    end: usize,
-    marked: &Marked,
-    whole: bool,
-) -> String {
-    let mut html = String::with_capacity(text.len() / 2 + 64);
-    let Some(first) = words.get(start) else {
+fn render(text: &str, found: &[Spot], start: usize, end: usize, whole: bool) -> String {
+    let mut html = String::with_capacity(text.len().min(4096) / 2 + 64);
+    let Some(first) = found.get(start) else {
         if whole {
             escape_into(&mut html, text);
         }
-        return html;
+        return collapse_spaces(&html);
     };
     let mut cursor = if whole { 0 } else { first.start };
-    for word in &words[start..end] {
-        let between = text.get(cursor..word.start).unwrap_or("");
-        escape_into(&mut html, between);
-        let written = word.text(text);
-        if marked.contains_key(&word.folded) {
+    for spot in &found[start..end] {
+        escape_into(&mut html, text.get(cursor..spot.start).unwrap_or(""));
+        let written = text.get(spot.start..spot.end).unwrap_or("");
+        if spot.mark.is_some() {
             html.push_str("<mark>");
             escape_into(&mut html, written);
             html.push_str("</mark>");
         } else {
             escape_into(&mut html, written);
         }
-        cursor = word.end;
+        cursor = spot.end;
     }
     if whole {
         escape_into(&mut html, text.get(cursor..).unwrap_or(""));
@@ -166,7 +173,11 @@ fn render(
             .collect();
         escape_into(&mut html, &punctuation);
     }
-    // Collapse the runs of spaces that line breaks leave behind.
+    collapse_spaces(&html)
+}
+
+/// Collapses the runs of spaces that line breaks leave behind.
+fn collapse_spaces(html: &str) -> String {
     let mut collapsed = String::with_capacity(html.len());
     let mut previous_space = false;
     for c in html.chars() {

@@ -5,7 +5,7 @@ use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::collector::{Collector, SegmentCollector, TopDocs};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
@@ -144,6 +144,8 @@ struct Lists {
 /// A Vietnamese full-text index on disk or in memory.
 pub struct SearchIndex {
     fields: Fields,
+    /// Threads analysing documents in [`SearchIndex::rebuild`].
+    threads: usize,
     writer: Mutex<IndexWriter<TantivyDocument>>,
     reader: IndexReader,
     snapshot: RwLock<Arc<Snapshot>>,
@@ -224,6 +226,7 @@ impl SearchIndex {
         let snapshot = Self::snapshot_of(&reader, &fields)?;
         Ok(Self {
             fields,
+            threads,
             writer: Mutex::new(writer),
             reader,
             snapshot: RwLock::new(Arc::new(snapshot)),
@@ -369,22 +372,21 @@ impl SearchIndex {
 
     /// Replaces the whole content of the index with `documents`, atomically:
     /// searches see the old content until the new one is committed, and if
-    /// any document is refused the old content stays.
+    /// any document is refused the old content stays. Documents are analysed
+    /// on [`Options::writer_threads`] threads.
     pub fn rebuild(
         &self,
-        documents: impl IntoIterator<Item = Document>,
+        documents: impl IntoIterator<Item = Document, IntoIter: Send>,
     ) -> Result<u64, SearchError> {
         let mut writer = self.writer();
-        let result = (|| {
-            writer.delete_all_documents()?;
-            let mut count = 0u64;
-            for document in documents {
-                writer.add_document(self.to_tantivy(&document)?)?;
-                count += 1;
-            }
-            writer.commit()?;
-            Ok::<u64, SearchError>(count)
-        })();
+        let result = writer
+            .delete_all_documents()
+            .map_err(SearchError::from)
+            .and_then(|_| self.add_all(&writer, documents))
+            .and_then(|count| {
+                writer.commit()?;
+                Ok(count)
+            });
         match result {
             Ok(count) => {
                 drop(writer);
@@ -396,6 +398,46 @@ impl SearchIndex {
                 Err(error)
             }
         }
+    }
+
+    /// Analyses and adds `documents` on several threads; stops at the first
+    /// refused document.
+    fn add_all(
+        &self,
+        writer: &IndexWriter<TantivyDocument>,
+        documents: impl IntoIterator<Item = Document, IntoIter: Send>,
+    ) -> Result<u64, SearchError> {
+        let source = Mutex::new(documents.into_iter());
+        let failed = std::sync::atomic::AtomicBool::new(false);
+        let next = || {
+            if failed.load(std::sync::atomic::Ordering::Relaxed) {
+                return None;
+            }
+            source.lock().unwrap_or_else(PoisonError::into_inner).next()
+        };
+        let work = || -> Result<u64, SearchError> {
+            let mut count = 0u64;
+            while let Some(document) = next() {
+                let analysed = self.to_tantivy(&document).inspect_err(|_| {
+                    failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                })?;
+                writer.add_document(analysed)?;
+                count += 1;
+            }
+            Ok(count)
+        };
+        std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..self.threads).map(|_| scope.spawn(work)).collect();
+            let mut total = work()?;
+            for helper in helpers {
+                total += helper.join().map_err(|_| {
+                    SearchError::Index(tantivy::TantivyError::ErrorInThread(
+                        "analysis thread panicked".to_owned(),
+                    ))
+                })??;
+            }
+            Ok(total)
+        })
     }
 
     fn refresh(&self) -> Result<(), SearchError> {
@@ -450,25 +492,26 @@ impl SearchIndex {
                 (Occur::Should, query)
             })
             .collect();
-        let matching: Box<dyn TantivyQuery> = match (organic, pins.is_empty()) {
+        let (query_with_filters, (total, facets)) = match (organic, pins.is_empty()) {
             (None, true) => {
                 return Ok(Results {
                     did_you_mean: planned.did_you_mean,
                     ..Results::default()
                 })
             }
-            (Some(organic), true) => organic,
+            (Some((organic, counted)), true) => (with_filters(organic, &filters), counted),
             (organic, false) => {
+                // Pinned documents count too, so count again.
                 let mut clauses = pins;
-                if let Some(organic) = organic {
+                if let Some((organic, _)) = organic {
                     clauses.push((Occur::Should, organic));
                 }
-                Box::new(BooleanQuery::new(clauses))
+                let matching = with_filters(Box::new(BooleanQuery::new(clauses)), &filters);
+                let counted = searcher.search(&*matching, &FacetCollector)?;
+                (matching, counted)
             }
         };
-        let query_with_filters = with_filters(matching, &filters);
 
-        let (total, facets) = searcher.search(&*query_with_filters, &FacetCollector)?;
         let top = searcher.search(
             &*query_with_filters,
             &TopDocs::with_limit(limit)
@@ -540,15 +583,16 @@ impl SearchIndex {
         filters
     }
 
-    /// The relevance part of the query, or `None` when nothing can match.
-    /// Starts by requiring every unit and lets in documents missing units
-    /// while too few match.
+    /// The relevance part of the query with its count and facets (with the
+    /// filters), or `None` when nothing can match. Starts by requiring every
+    /// unit (two thirds of a long query's) and lets in documents missing
+    /// units while too few match.
     fn organic_query(
         &self,
         planned: &Plan,
         filters: &[Box<dyn TantivyQuery>],
         searcher: &Searcher,
-    ) -> Result<Option<Box<dyn TantivyQuery>>, SearchError> {
+    ) -> Result<Option<Organic>, SearchError> {
         let units: Vec<Box<dyn TantivyQuery>> = planned
             .units
             .iter()
@@ -586,16 +630,17 @@ impl SearchIndex {
         // documents have more.
         let least = count.div_ceil(2);
         let mut required = initially_required(count);
-        while required > least {
+        loop {
             let candidate = build(required);
-            let matched =
-                searcher.search(&*with_filters(candidate.box_clone(), filters), &Count)?;
-            if matched >= RELAX_BELOW {
-                return Ok(Some(candidate));
+            let counted = searcher.search(
+                &*with_filters(candidate.box_clone(), filters),
+                &FacetCollector,
+            )?;
+            if counted.0 >= RELAX_BELOW || required <= least {
+                return Ok(Some((candidate, counted)));
             }
             required -= 1;
         }
-        Ok(Some(build(required)))
     }
 
     fn unit_query(&self, unit: &Unit) -> Box<dyn TantivyQuery> {
@@ -779,6 +824,12 @@ impl Frequencies for SnapshotFrequencies<'_> {
         self.snapshot.searcher.num_docs()
     }
 }
+
+/// How many documents match, and their facet counts.
+type Counted = (usize, Facets);
+
+/// The relevance query with what it matches.
+type Organic = (Box<dyn TantivyQuery>, Counted);
 
 /// Counts matching documents and their facet values without scoring them.
 struct FacetCollector;
