@@ -26,7 +26,7 @@ use congso_vn::calendar::{OfficialCalendar, Period};
 use congso_vn::time::{Date, OffsetDateTime, UtcOffset};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncRead, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 use crate::edxml_map::{self, ExportFacts, OwnOrganization};
 use crate::error::{DocsError, Result};
@@ -297,6 +297,10 @@ fn details(value: serde_json::Value) -> String {
     value.to_string()
 }
 
+/// Uploads up to this size are buffered and stored in one write instead of
+/// being spooled to disk first.
+const SMALL_UPLOAD_BYTES: u64 = 1 << 20;
+
 /// Largest text file read back to index its words.
 const INDEX_TEXT_MAX: u64 = 8 << 20;
 
@@ -389,21 +393,34 @@ impl Service {
         upload: Upload<R>,
     ) -> Result<(BlobRef, String, String)> {
         let mime = files::check_declared(&upload.name, &upload.mime)?;
-        let reader = files::sniff(&upload.name, upload.reader).await?;
-        let blob = self
-            .blobs
-            .put_reader(reader, Some(self.settings.max_upload_bytes))
-            .await
-            .map_err(|error| match error {
-                congso_store::StoreError::Invalid(message)
-                    if message.contains("larger than the limit") =>
-                {
-                    DocsError::TooLarge {
-                        limit: self.settings.max_upload_bytes,
+        let mut reader = files::sniff(&upload.name, upload.reader).await?;
+        let limit = self.settings.max_upload_bytes;
+        // Small files (most letters are well under a megabyte) go to the
+        // blob store from one bounded buffer; anything larger is streamed
+        // through the store's spool file, never held in memory.
+        let small_max = SMALL_UPLOAD_BYTES.min(limit.saturating_add(1));
+        let mut head = Vec::with_capacity(64 * 1024);
+        (&mut reader).take(small_max).read_to_end(&mut head).await?;
+        let too_large = || DocsError::TooLarge { limit };
+        let blob = if (head.len() as u64) < small_max {
+            if head.len() as u64 > limit {
+                return Err(too_large());
+            }
+            self.blobs.put_bytes(head.into()).await?
+        } else {
+            let whole = std::io::Cursor::new(head).chain(reader);
+            self.blobs
+                .put_reader(whole, Some(limit))
+                .await
+                .map_err(|error| match error {
+                    congso_store::StoreError::Invalid(message)
+                        if message.contains("larger than the limit") =>
+                    {
+                        too_large()
                     }
-                }
-                other => DocsError::from(other),
-            })?;
+                    other => DocsError::from(other),
+                })?
+        };
         Ok((blob, mime.to_owned(), upload.name.trim().to_owned()))
     }
 

@@ -1793,3 +1793,66 @@ conformance!(
         ledger.shutdown().await.unwrap();
     }
 );
+
+conformance!(
+    a_registration_failing_inside_a_batch_fails_alone,
+    |db: Db| async move {
+        let node = Node::new(db.clone()).await;
+        let registrar = store::Registrar::start(db.clone(), node.ledger.clone());
+        let year = 2026;
+        let registration = |summary: &str, created_by: i64| store::Registration {
+            document: store::NewDocument {
+                organization_id: node.organization_id,
+                direction: "incoming".into(),
+                state: "registered".into(),
+                book: "incoming".into(),
+                type_code: "cong-van".into(),
+                summary: summary.into(),
+                created_by: Some(created_by),
+                metadata: "{}".into(),
+                ..Default::default()
+            },
+            files: vec![],
+            numbering: store::Numbering {
+                series: "incoming".into(),
+                year,
+                notation: None,
+                issue_date: None,
+                document_id_prefix: None,
+            },
+            events: vec![store::NewEvent {
+                actor: "user:test".into(),
+                kind: "arrived".into(),
+                ..Default::default()
+            }],
+            handlers: vec![],
+            terms: vec!["thu".into()],
+            outbox: vec![],
+            actor: congso_core::audit::Actor::User("test".into()),
+            source: "test".into(),
+        };
+        // A creator that does not exist violates a foreign key when the row is
+        // written, after the duplicate check: the batch is written again with
+        // savepoints and only that registration fails, its number given back.
+        let (good, bad, good2) = tokio::join!(
+            registrar.register(registration("một", node.clerk.user_id)),
+            registrar.register(registration("hỏng", 987_654)),
+            registrar.register(registration("hai", node.clerk.user_id)),
+        );
+        assert!(
+            matches!(bad, Err(store::RegisterError::Store(_))),
+            "{bad:?}"
+        );
+        let mut numbers = vec![good.unwrap().arrival_number, good2.unwrap().arrival_number];
+        numbers.sort();
+        assert_eq!(numbers, [1, 2]);
+        assert_eq!(
+            store::series_numbers(&db, node.organization_id, "incoming", year)
+                .await
+                .unwrap(),
+            [1, 2]
+        );
+        assert_eq!(store::counts(&db).await.unwrap().0, 2);
+        node.ledger.shutdown().await.unwrap();
+    }
+);

@@ -569,16 +569,19 @@ macro_rules! add_handler {
 }
 
 macro_rules! insert_document {
-    ($tx:expr, $new:expr, $now:expr, $original:expr) => {{
+    ($tx:expr, $new:expr, $now:expr, $original:expr, $numbered:expr) => {{
         let new: &NewDocument = $new;
+        // (series, year, number) when the document is numbered on insert.
+        let numbered: Option<(&str, i64, i64)> = $numbered;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO documents (organization_id, direction, state, book, type_code, number_text, \
              notation, number_notation, issue_date, summary, signer_name, sender_key, sender_name, \
              sender_organ_code, secrecy, urgency, due_date, edxml_document_id, original_sha256, \
              holder_user_id, holder_unit_id, drafting_unit_id, created_by, arrived_at, metadata, \
-             import_issues, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $27) \
-             RETURNING id",
+             import_issues, created_at, updated_at, series, register_year, register_number, \
+             registered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $27, \
+             $28, $29, $30, $31) RETURNING id",
         )
         .bind(new.organization_id)
         .bind(&new.direction)
@@ -611,6 +614,10 @@ macro_rules! insert_document {
             new.import_issues.as_str()
         })
         .bind($now)
+        .bind(numbered.map(|(series, _, _)| series.to_owned()))
+        .bind(numbered.map(|(_, year, _)| year))
+        .bind(numbered.map(|(_, _, number)| number))
+        .bind(numbered.map(|_| $now))
         .fetch_one(&mut *$tx)
         .await?;
         id
@@ -645,7 +652,7 @@ pub async fn create_document(
         .find(|file| file.kind == "original")
         .map(|file| file.sha256.to_vec());
     Ok(in_tx!(db, |tx| {
-        let document_id = insert_document!(tx, new, now, &original);
+        let document_id = insert_document!(tx, new, now, &original, None);
         let mut file_ids = Vec::with_capacity(files.len());
         for file in files {
             file_ids.push(insert_file!(tx, document_id, now, new.created_by, file));
@@ -935,18 +942,31 @@ pub async fn apply(db: &Db, change: &Change) -> Result<Applied> {
     }))
 }
 
-/// Records the ledger entries of timeline events once they are appended.
+/// Records the ledger entries of timeline events once they are appended,
+/// a few hundred events per statement.
 pub async fn set_event_ledger_seqs(db: &Db, seqs: &[(i64, u64)]) -> Result<()> {
     if seqs.is_empty() {
         return Ok(());
     }
     in_tx!(db, |tx| {
-        for (event_id, seq) in seqs {
-            sqlx::query("UPDATE document_events SET ledger_seq = $1 WHERE id = $2")
-                .bind(i64::try_from(*seq).unwrap_or(i64::MAX))
-                .bind(*event_id)
-                .execute(&mut *tx)
-                .await?;
+        for chunk in seqs.chunks(500) {
+            // `$N` placeholders, which both engines accept; each event id is
+            // bound once and used in the CASE and in the IN list.
+            let mut sql = String::from("UPDATE document_events SET ledger_seq = CASE id");
+            let mut ids = Vec::with_capacity(chunk.len());
+            for index in 0..chunk.len() {
+                let id_param = 2 * index + 1;
+                sql.push_str(&format!(" WHEN ${id_param} THEN ${}", id_param + 1));
+                ids.push(format!("${id_param}"));
+            }
+            sql.push_str(&format!(" END WHERE id IN ({})", ids.join(", ")));
+            let mut query = sqlx::query(&sql);
+            for (event_id, seq) in chunk {
+                query = query
+                    .bind(*event_id)
+                    .bind(i64::try_from(*seq).unwrap_or(i64::MAX));
+            }
+            query.execute(&mut *tx).await?;
         }
     });
     Ok(())
@@ -1087,6 +1107,10 @@ impl Registrar {
 }
 
 async fn registrar_loop(db: Db, ledger: Ledger, mut receiver: mpsc::Receiver<RegisterRequest>) {
+    // While one batch's ledger entries are appended, the next batch is
+    // already being written: the two stages overlap on the single writer.
+    // Two batches in the second stage at most keep memory bounded.
+    let in_flight = std::sync::Arc::new(tokio::sync::Semaphore::new(2));
     while let Some(first) = receiver.recv().await {
         let mut batch = vec![first];
         while batch.len() < REGISTER_BATCH_MAX {
@@ -1095,18 +1119,34 @@ async fn registrar_loop(db: Db, ledger: Ledger, mut receiver: mpsc::Receiver<Reg
                 Err(_) => break,
             }
         }
-        register_batch(&db, &ledger, batch).await;
+        let Ok(permit) = in_flight.clone().acquire_owned().await else {
+            break;
+        };
+        let registrations: Vec<&Registration> = batch
+            .iter()
+            .map(|request| request.registration.as_ref())
+            .collect();
+        let outcomes = write_registrations(&db, &registrations).await;
+        let db = db.clone();
+        let ledger = ledger.clone();
+        tokio::spawn(async move {
+            finish_batch(&db, &ledger, batch, outcomes).await;
+            drop(permit);
+        });
     }
 }
 
 type ItemOutcome = std::result::Result<(i64, i64, Vec<i64>, Vec<i64>), RegisterError>;
 
-async fn register_batch(db: &Db, ledger: &Ledger, batch: Vec<RegisterRequest>) {
-    let registrations: Vec<&Registration> = batch
-        .iter()
-        .map(|request| request.registration.as_ref())
-        .collect();
-    let outcomes = match write_registrations(db, &registrations).await {
+/// Appends the ledger entries of a written batch, links them to the
+/// timeline events and answers every caller.
+async fn finish_batch(
+    db: &Db,
+    ledger: &Ledger,
+    batch: Vec<RegisterRequest>,
+    outcomes: Result<Vec<ItemOutcome>>,
+) {
+    let outcomes = match outcomes {
         Ok(outcomes) => outcomes,
         Err(error) => {
             // The whole transaction failed (database down, disk full):
@@ -1266,94 +1306,132 @@ macro_rules! find_first_registration {
     }};
 }
 
-/// Writes a batch of registrations in one transaction, each inside its own
-/// savepoint: a refused one (a duplicate) rolls back alone, number included.
+/// Registers one document inside the running transaction `$tx`: the
+/// duplicate check (before anything is written, so a duplicate needs no
+/// rollback), the arrival number, the row, files, terms, handlers, events
+/// and edXML messages. Evaluates to an [`ItemOutcome`].
+macro_rules! register_item {
+    ($tx:expr, $registration:expr, $now:expr) => {{
+        let registration: &Registration = $registration;
+        let now: i64 = $now;
+        let outcome: ItemOutcome = async {
+            let new = &registration.document;
+            let original = registration
+                .files
+                .iter()
+                .find(|file| file.kind == "original")
+                .map(|file| file.sha256.to_vec());
+            if let Some(first) = find_first_registration!($tx, new, &original) {
+                return Err(RegisterError::Duplicate(first));
+            }
+            let numbering = &registration.numbering;
+            let arrival_number =
+                next_number!($tx, new.organization_id, &numbering.series, numbering.year);
+            let numbered = Some((
+                numbering.series.as_str(),
+                i64::from(numbering.year),
+                arrival_number,
+            ));
+            let inserted: std::result::Result<i64, sqlx::Error> =
+                async { Ok(insert_document!($tx, new, now, &original, numbered)) }.await;
+            let document_id = match inserted {
+                Ok(id) => id,
+                Err(error) => {
+                    let error = StoreError::from(error);
+                    if error.is_unique_violation() {
+                        // A concurrent registration (another replica) won
+                        // the race; point the clerk at a search.
+                        return Err(RegisterError::Store(StoreError::Conflict(
+                            "this document was registered at the same moment by someone else; \
+                             search for it before registering again"
+                                .to_owned(),
+                        )));
+                    }
+                    return Err(RegisterError::Store(error));
+                }
+            };
+            let mut file_ids = Vec::with_capacity(registration.files.len());
+            for file in &registration.files {
+                file_ids.push(insert_file!($tx, document_id, now, new.created_by, file));
+            }
+            insert_terms!($tx, document_id, 0_i64, &registration.terms);
+            for user in &registration.handlers {
+                add_handler!($tx, document_id, *user);
+            }
+            let mut event_ids = Vec::with_capacity(registration.events.len());
+            for event in &registration.events {
+                event_ids.push(insert_event!($tx, document_id, now, event));
+            }
+            for message in &registration.outbox {
+                sqlx::query(
+                    "INSERT INTO edxml_outbox (document_id, kind, status_code, payload, \
+                     created_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(document_id)
+                .bind(&message.kind)
+                .bind(message.status_code)
+                .bind(&message.payload)
+                .bind(now)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            Ok((document_id, arrival_number, file_ids, event_ids))
+        }
+        .await;
+        outcome
+    }};
+}
+
+/// Writes a batch of registrations in one transaction. The fast path runs
+/// them one after the other without savepoints: a duplicate is refused
+/// before it writes anything, so it needs no rollback. Any other failure
+/// (a race with another replica, a constraint) abandons the whole
+/// transaction, and the batch is written again with a savepoint around each
+/// registration, so that the failing one rolls back alone, number included.
 async fn write_registrations(db: &Db, registrations: &[&Registration]) -> Result<Vec<ItemOutcome>> {
+    match write_registrations_fast(db, registrations).await {
+        Ok(outcomes) => Ok(outcomes),
+        Err(error) => {
+            tracing::debug!(%error, "registration batch retried with savepoints");
+            write_registrations_careful(db, registrations).await
+        }
+    }
+}
+
+async fn write_registrations_fast(
+    db: &Db,
+    registrations: &[&Registration],
+) -> Result<Vec<ItemOutcome>> {
+    let now = crate::now().micros();
+    Ok(in_tx!(db, |tx| {
+        let mut outcomes = Vec::with_capacity(registrations.len());
+        for registration in registrations {
+            match register_item!(tx, registration, now) {
+                Ok(done) => outcomes.push(Ok(done)),
+                Err(RegisterError::Duplicate(first)) => {
+                    outcomes.push(Err(RegisterError::Duplicate(first)))
+                }
+                Err(other) => {
+                    return Err(StoreError::Conflict(format!(
+                        "registration batch abandoned: {other}"
+                    )))
+                }
+            }
+        }
+        outcomes
+    }))
+}
+
+async fn write_registrations_careful(
+    db: &Db,
+    registrations: &[&Registration],
+) -> Result<Vec<ItemOutcome>> {
     let now = crate::now().micros();
     Ok(in_tx!(db, |tx| {
         let mut outcomes = Vec::with_capacity(registrations.len());
         for registration in registrations {
             let mut savepoint = (&mut tx).begin().await?;
-            let outcome: ItemOutcome = async {
-                let new = &registration.document;
-                let original = registration
-                    .files
-                    .iter()
-                    .find(|file| file.kind == "original")
-                    .map(|file| file.sha256.to_vec());
-                if let Some(first) = find_first_registration!(savepoint, new, &original) {
-                    return Err(RegisterError::Duplicate(first));
-                }
-                let inserted: std::result::Result<i64, sqlx::Error> =
-                    async { Ok(insert_document!(savepoint, new, now, &original)) }.await;
-                let document_id = match inserted {
-                    Ok(id) => id,
-                    Err(error) => {
-                        let error = StoreError::from(error);
-                        if error.is_unique_violation() {
-                            // A concurrent registration (another replica)
-                            // won the race; point at it.
-                            return Err(RegisterError::Store(StoreError::Conflict(
-                                "this document was registered at the same moment by someone else; \
-                                 search for it before registering again"
-                                    .to_owned(),
-                            )));
-                        }
-                        return Err(RegisterError::Store(error));
-                    }
-                };
-                let numbering = &registration.numbering;
-                let arrival_number = next_number!(
-                    savepoint,
-                    new.organization_id,
-                    &numbering.series,
-                    numbering.year
-                );
-                sqlx::query(
-                    "UPDATE documents SET series = $1, register_year = $2, register_number = $3, \
-                     registered_at = $4 WHERE id = $5",
-                )
-                .bind(&numbering.series)
-                .bind(i64::from(numbering.year))
-                .bind(arrival_number)
-                .bind(now)
-                .bind(document_id)
-                .execute(&mut *savepoint)
-                .await?;
-                let mut file_ids = Vec::with_capacity(registration.files.len());
-                for file in &registration.files {
-                    file_ids.push(insert_file!(
-                        savepoint,
-                        document_id,
-                        now,
-                        new.created_by,
-                        file
-                    ));
-                }
-                insert_terms!(savepoint, document_id, 0_i64, &registration.terms);
-                for user in &registration.handlers {
-                    add_handler!(savepoint, document_id, *user);
-                }
-                let mut event_ids = Vec::with_capacity(registration.events.len());
-                for event in &registration.events {
-                    event_ids.push(insert_event!(savepoint, document_id, now, event));
-                }
-                for message in &registration.outbox {
-                    sqlx::query(
-                        "INSERT INTO edxml_outbox (document_id, kind, status_code, payload, \
-                         created_at) VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(document_id)
-                    .bind(&message.kind)
-                    .bind(message.status_code)
-                    .bind(&message.payload)
-                    .bind(now)
-                    .execute(&mut *savepoint)
-                    .await?;
-                }
-                Ok((document_id, arrival_number, file_ids, event_ids))
-            }
-            .await;
+            let outcome = register_item!(savepoint, registration, now);
             match outcome {
                 Ok(done) => {
                     savepoint.commit().await?;
