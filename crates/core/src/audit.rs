@@ -119,6 +119,27 @@ impl AuditAction {
     }
 }
 
+impl AuditAction {
+    /// The document actions, in the order they were added.
+    pub const DOCUMENT: [AuditAction; 15] = [
+        AuditAction::DocumentRegistered,
+        AuditAction::DocumentDrafted,
+        AuditAction::DocumentEdited,
+        AuditAction::DocumentFileAdded,
+        AuditAction::DocumentRenditionAdded,
+        AuditAction::DocumentTransition,
+        AuditAction::DocumentAssigned,
+        AuditAction::DocumentSigned,
+        AuditAction::DocumentIssued,
+        AuditAction::DocumentDispatched,
+        AuditAction::DocumentRecalled,
+        AuditAction::DocumentStatusReceived,
+        AuditAction::DocumentExported,
+        AuditAction::DocumentClearanceChanged,
+        AuditAction::DocumentWorkflowChanged,
+    ];
+}
+
 /// Who performed an action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Actor {
@@ -141,6 +162,32 @@ impl Actor {
             Actor::Anonymous(None) => "anonymous".to_owned(),
             Actor::Operator(name) => format!("cli:{name}"),
             Actor::System => "system".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Document codes are stable, dotted, under `document.`, and distinct.
+    #[test]
+    fn document_codes_are_distinct_and_dotted() {
+        let codes: Vec<&str> = AuditAction::DOCUMENT
+            .iter()
+            .map(|action| action.code())
+            .collect();
+        let mut unique = codes.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), codes.len());
+        for code in codes {
+            assert!(code.starts_with("document."), "{code}");
+            assert!(
+                code.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_'),
+                "{code}"
+            );
         }
     }
 }
