@@ -12,7 +12,7 @@ const SNIPPET_WORDS: usize = 36;
 
 /// Only the beginning of a very long body is scanned for the snippet, so one
 /// huge document cannot make every query that finds it slow.
-const SNIPPET_SCAN_BYTES: usize = 64 * 1024;
+pub(crate) const SNIPPET_SCAN_BYTES: usize = 32 * 1024;
 
 /// Longest title shown, in bytes; longer titles are cut at a word.
 const TITLE_BYTES: usize = 600;
@@ -47,14 +47,12 @@ struct Spot {
 
 /// Finds the words of `text` and which of them are marked, without
 /// allocating per word.
-fn spots(text: &str, marked: &Marked, terms: &[&str]) -> Vec<Spot> {
+fn spots(text: &str, terms: &[&str]) -> Vec<Spot> {
     let mut found = Vec::new();
     crate::analysis::for_each_word_borrowed(text, |start, end, folded, _| {
-        let mark = if marked.contains_key(folded) {
-            terms.iter().position(|term| *term == folded)
-        } else {
-            None
-        };
+        // A query has a few dozen terms at most: comparing with each is
+        // cheaper than hashing every word of the text.
+        let mark = terms.iter().position(|term| *term == folded);
         found.push(Spot { start, end, mark });
     });
     found
@@ -64,7 +62,7 @@ fn spots(text: &str, marked: &Marked, terms: &[&str]) -> Vec<Spot> {
 pub(crate) fn highlight_all(text: &str, marked: &Marked) -> String {
     let text = cut_at_char(text, TITLE_BYTES);
     let terms: Vec<&str> = marked.keys().map(String::as_str).collect();
-    let found = spots(text, marked, &terms);
+    let found = spots(text, &terms);
     render(text, &found, 0, found.len(), true)
 }
 
@@ -77,7 +75,7 @@ pub(crate) fn snippet(text: &str, marked: &Marked) -> String {
         .iter()
         .map(|term| marked.get(*term).copied().unwrap_or(0.0))
         .collect();
-    let found = spots(scanned, marked, &terms);
+    let found = spots(scanned, &terms);
     if found.is_empty() {
         return String::new();
     }
@@ -86,7 +84,10 @@ pub(crate) fn snippet(text: &str, marked: &Marked) -> String {
     if start > 0 {
         html.insert_str(0, "… ");
     }
-    if end < found.len() || scanned.len() < text.len() {
+    // The index stores bodies cut at the scan limit, so a text that long
+    // was probably cut.
+    let cut = scanned.len() < text.len() || text.len() + 4 >= SNIPPET_SCAN_BYTES;
+    if end < found.len() || cut {
         html.push_str(" …");
     }
     html

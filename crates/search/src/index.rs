@@ -318,7 +318,12 @@ impl SearchIndex {
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &document.id);
         doc.add_text(f.title, &title);
-        doc.add_text(f.body, &body);
+        // Only the beginning of the body is stored: snippets never look
+        // further (see `highlight`), and the store stays small.
+        doc.add_text(
+            f.body,
+            crate::plan::truncate(&body, crate::highlight::SNIPPET_SCAN_BYTES),
+        );
         doc.add_text(f.url, &document.url);
         doc.add_text(f.kind, &document.kind);
         doc.add_text(f.category, &document.category);
@@ -479,7 +484,8 @@ impl SearchIndex {
         };
         let offset = query.offset.min(MAX_OFFSET);
 
-        let organic = self.organic_query(&planned, &filters, searcher)?;
+        let page = Page { limit, offset };
+        let organic = self.organic_query(&planned, &filters, searcher, page)?;
         let pins: Vec<(Occur, Box<dyn TantivyQuery>)> = pinned
             .iter()
             .enumerate()
@@ -492,14 +498,14 @@ impl SearchIndex {
                 (Occur::Should, query)
             })
             .collect();
-        let (query_with_filters, (total, facets)) = match (organic, pins.is_empty()) {
+        let (query_with_filters, counted) = match (organic, pins.is_empty()) {
             (None, true) => {
                 return Ok(Results {
                     did_you_mean: planned.did_you_mean,
                     ..Results::default()
                 })
             }
-            (Some((organic, counted)), true) => (with_filters(organic, &filters), counted),
+            (Some((organic, counted)), true) => (organic, counted),
             (organic, false) => {
                 // Pinned documents count too, so count again.
                 let mut clauses = pins;
@@ -507,17 +513,20 @@ impl SearchIndex {
                     clauses.push((Occur::Should, organic));
                 }
                 let matching = with_filters(Box::new(BooleanQuery::new(clauses)), &filters);
-                let counted = searcher.search(&*matching, &FacetCollector)?;
+                let counted = count_matches(searcher, &*matching, page)?;
                 (matching, counted)
             }
         };
-
-        let top = searcher.search(
-            &*query_with_filters,
-            &TopDocs::with_limit(limit)
-                .and_offset(offset)
-                .order_by_score(),
-        )?;
+        let Counted { total, facets, top } = counted;
+        let top = match top {
+            Some(top) => top,
+            None => searcher.search(
+                &*query_with_filters,
+                &TopDocs::with_limit(limit)
+                    .and_offset(offset)
+                    .order_by_score(),
+            )?,
+        };
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             hits.push(self.hit(searcher, address, score, &planned)?);
@@ -592,6 +601,7 @@ impl SearchIndex {
         planned: &Plan,
         filters: &[Box<dyn TantivyQuery>],
         searcher: &Searcher,
+        page: Page,
     ) -> Result<Option<Organic>, SearchError> {
         let units: Vec<Box<dyn TantivyQuery>> = planned
             .units
@@ -631,12 +641,9 @@ impl SearchIndex {
         let least = count.div_ceil(2);
         let mut required = initially_required(count);
         loop {
-            let candidate = build(required);
-            let counted = searcher.search(
-                &*with_filters(candidate.box_clone(), filters),
-                &FacetCollector,
-            )?;
-            if counted.0 >= RELAX_BELOW || required <= least {
+            let candidate = with_filters(build(required), filters);
+            let counted = count_matches(searcher, &*candidate, page)?;
+            if counted.total >= RELAX_BELOW || required <= least {
                 return Ok(Some((candidate, counted)));
             }
             required -= 1;
@@ -825,11 +832,54 @@ impl Frequencies for SnapshotFrequencies<'_> {
     }
 }
 
-/// How many documents match, and their facet counts.
-type Counted = (usize, Facets);
+/// Which hits a query asks for.
+#[derive(Clone, Copy)]
+struct Page {
+    limit: usize,
+    offset: usize,
+}
 
-/// The relevance query with what it matches.
+/// How many documents match, their facet counts, and the page of hits when
+/// it was collected in the same pass.
+struct Counted {
+    total: usize,
+    facets: Facets,
+    top: Option<Vec<(Score, DocAddress)>>,
+}
+
+/// The relevance query (with the filters) and what it matches.
 type Organic = (Box<dyn TantivyQuery>, Counted);
+
+/// Up to this many documents, one pass scores every match while counting
+/// it, which costs less than a second pass. Beyond, counting skips scoring
+/// and the page of hits comes from a second pass that skips documents that
+/// cannot reach it (block-max WAND).
+const ONE_PASS_MAX_DOCUMENTS: u64 = 100_000;
+
+fn count_matches(
+    searcher: &Searcher,
+    query: &dyn TantivyQuery,
+    page: Page,
+) -> Result<Counted, SearchError> {
+    if searcher.num_docs() <= ONE_PASS_MAX_DOCUMENTS {
+        let top = TopDocs::with_limit(page.limit)
+            .and_offset(page.offset)
+            .order_by_score();
+        let ((total, facets), top) = searcher.search(query, &(FacetCollector, top))?;
+        Ok(Counted {
+            total,
+            facets,
+            top: Some(top),
+        })
+    } else {
+        let (total, facets) = searcher.search(query, &FacetCollector)?;
+        Ok(Counted {
+            total,
+            facets,
+            top: None,
+        })
+    }
+}
 
 /// Counts matching documents and their facet values without scoring them.
 struct FacetCollector;
