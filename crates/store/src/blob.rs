@@ -7,15 +7,20 @@
 //! Uploads are spooled to a temporary file while hashing (so a 2 GB upload
 //! never sits in memory), then moved into the store in one piece or as a
 //! multipart upload; a failed or oversized upload leaves nothing behind.
+//!
+//! On local disk a blob is durable before `put_*` returns: the file is
+//! written beside its final name, synced, renamed into place and its
+//! directory synced, the same guarantee the database gives a commit.
+//! (`object_store`'s local backend does not sync, so local disk has its own
+//! small implementation; S3 goes through `object_store`.)
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::stream::BoxStream;
 use futures::StreamExt;
 use object_store::aws::AmazonS3Builder;
-use object_store::local::LocalFileSystem;
 use object_store::path::Path as StorePath;
 use object_store::{ObjectStore, PutPayload, WriteMultipart};
 use sha2::{Digest, Sha256};
@@ -94,9 +99,41 @@ fn key_for(sha256: &[u8; 32]) -> StorePath {
 /// Handle on the blob store.
 #[derive(Clone)]
 pub struct BlobStore {
-    store: Arc<dyn ObjectStore>,
+    backend: Backend,
     spool_dir: PathBuf,
     description: String,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Local(PathBuf),
+    Object(Arc<dyn ObjectStore>),
+}
+
+fn local_path(root: &Path, sha256: &[u8; 32]) -> PathBuf {
+    let hex = hex::encode(sha256);
+    root.join("sha256")
+        .join(&hex[0..2])
+        .join(&hex[2..4])
+        .join(hex)
+}
+
+/// Moves a fully written temporary file to its final name durably: sync the
+/// file, rename it (atomic on one filesystem), sync the directory.
+fn install_file(file: tempfile::NamedTempFile, target: &Path) -> std::io::Result<()> {
+    file.as_file().sync_all()?;
+    let directory = target.parent().unwrap_or(Path::new("."));
+    file.persist(target).map_err(|error| error.error)?;
+    std::fs::File::open(directory)?.sync_all()?;
+    Ok(())
+}
+
+async fn blocking<T: Send + 'static>(
+    job: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T> {
+    Ok(tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|error| std::io::Error::other(error.to_string()))??)
 }
 
 impl std::fmt::Debug for BlobStore {
@@ -109,11 +146,12 @@ impl BlobStore {
     /// Opens the store; `spool_dir` holds uploads in progress.
     pub fn open(config: &BlobConfig, spool_dir: PathBuf) -> Result<Self> {
         std::fs::create_dir_all(&spool_dir)?;
-        let (store, description): (Arc<dyn ObjectStore>, String) = match config {
+        let (backend, description) = match config {
             BlobConfig::Local { root } => {
-                std::fs::create_dir_all(root)?;
+                std::fs::create_dir_all(root.join("sha256"))?;
+                std::fs::create_dir_all(root.join("incoming"))?;
                 (
-                    Arc::new(LocalFileSystem::new_with_prefix(root)?),
+                    Backend::Local(root.clone()),
                     format!("local {}", root.display()),
                 )
             }
@@ -137,13 +175,20 @@ impl BlobStore {
                         .with_virtual_hosted_style_request(false);
                 }
                 (
-                    Arc::new(builder.build()?),
+                    Backend::Object(Arc::new(builder.build()?)),
                     format!("s3 {endpoint}/{bucket}"),
                 )
             }
         };
+        // Local uploads spool inside the store, so finishing one is a
+        // rename on the same filesystem rather than a copy.
+        let spool_dir = match &backend {
+            Backend::Local(root) => root.join("incoming"),
+            Backend::Object(_) => spool_dir,
+        };
+        std::fs::create_dir_all(&spool_dir)?;
         Ok(BlobStore {
-            store,
+            backend,
             spool_dir,
             description,
         })
@@ -160,10 +205,25 @@ impl BlobStore {
             sha256,
             size: data.len() as u64,
         };
-        if !self.exists(&sha256).await? {
-            self.store
-                .put(&key_for(&sha256), PutPayload::from(data))
+        if self.exists(&sha256).await? {
+            return Ok(blob);
+        }
+        match &self.backend {
+            Backend::Local(root) => {
+                let target = local_path(root, &sha256);
+                blocking(move || {
+                    use std::io::Write;
+                    let directory = target.parent().unwrap_or(Path::new("."));
+                    std::fs::create_dir_all(directory)?;
+                    let mut file = tempfile::NamedTempFile::new_in(directory)?;
+                    file.write_all(&data)?;
+                    install_file(file, &target)
+                })
                 .await?;
+            }
+            Backend::Object(store) => {
+                store.put(&key_for(&sha256), PutPayload::from(data)).await?;
+            }
         }
         Ok(blob)
     }
@@ -203,14 +263,28 @@ impl BlobStore {
         if self.exists(&sha256).await? {
             return Ok(blob);
         }
+        let store = match &self.backend {
+            Backend::Local(root) => {
+                let target = local_path(root, &sha256);
+                blocking(move || {
+                    if let Some(directory) = target.parent() {
+                        std::fs::create_dir_all(directory)?;
+                    }
+                    install_file(spool, &target)
+                })
+                .await?;
+                return Ok(blob);
+            }
+            Backend::Object(store) => store.clone(),
+        };
         let key = key_for(&sha256);
         let mut source = tokio::fs::File::open(spool.path()).await?;
         if size <= SINGLE_PUT_MAX {
             let mut data = Vec::with_capacity(size as usize);
             source.read_to_end(&mut data).await?;
-            self.store.put(&key, PutPayload::from(data)).await?;
+            store.put(&key, PutPayload::from(data)).await?;
         } else {
-            let upload = self.store.put_multipart(&key).await?;
+            let upload = store.put_multipart(&key).await?;
             let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
             let mut chunk = vec![0u8; PART_SIZE];
             loop {
@@ -227,37 +301,60 @@ impl BlobStore {
     }
 
     pub async fn exists(&self, sha256: &[u8; 32]) -> Result<bool> {
-        match self.store.head(&key_for(sha256)).await {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
-            Err(error) => Err(error.into()),
+        match &self.backend {
+            Backend::Local(root) => Ok(tokio::fs::try_exists(local_path(root, sha256)).await?),
+            Backend::Object(store) => match store.head(&key_for(sha256)).await {
+                Ok(_) => Ok(true),
+                Err(object_store::Error::NotFound { .. }) => Ok(false),
+                Err(error) => Err(error.into()),
+            },
         }
+    }
+
+    fn missing(sha256: &[u8; 32]) -> StoreError {
+        StoreError::not_found(format!("blob {}", hex::encode(sha256)))
     }
 
     /// Reads a whole blob into memory (for small blobs).
     pub async fn get_bytes(&self, sha256: &[u8; 32]) -> Result<Bytes> {
-        match self.store.get(&key_for(sha256)).await {
-            Ok(result) => Ok(result.bytes().await?),
-            Err(object_store::Error::NotFound { .. }) => Err(StoreError::not_found(format!(
-                "blob {}",
-                hex::encode(sha256)
-            ))),
-            Err(error) => Err(error.into()),
+        match &self.backend {
+            Backend::Local(root) => match tokio::fs::read(local_path(root, sha256)).await {
+                Ok(bytes) => Ok(Bytes::from(bytes)),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                    Err(Self::missing(sha256))
+                }
+                Err(error) => Err(error.into()),
+            },
+            Backend::Object(store) => match store.get(&key_for(sha256)).await {
+                Ok(result) => Ok(result.bytes().await?),
+                Err(object_store::Error::NotFound { .. }) => Err(Self::missing(sha256)),
+                Err(error) => Err(error.into()),
+            },
         }
     }
 
     /// Streams a blob.
     pub async fn get_stream(&self, sha256: &[u8; 32]) -> Result<BoxStream<'static, Result<Bytes>>> {
-        match self.store.get(&key_for(sha256)).await {
-            Ok(result) => Ok(result
-                .into_stream()
-                .map(|chunk| chunk.map_err(StoreError::from))
-                .boxed()),
-            Err(object_store::Error::NotFound { .. }) => Err(StoreError::not_found(format!(
-                "blob {}",
-                hex::encode(sha256)
-            ))),
-            Err(error) => Err(error.into()),
+        match &self.backend {
+            Backend::Local(root) => match tokio::fs::File::open(local_path(root, sha256)).await {
+                Ok(file) => Ok(
+                    tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024)
+                        .map(|chunk| chunk.map_err(StoreError::from))
+                        .boxed(),
+                ),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                    Err(Self::missing(sha256))
+                }
+                Err(error) => Err(error.into()),
+            },
+            Backend::Object(store) => match store.get(&key_for(sha256)).await {
+                Ok(result) => Ok(result
+                    .into_stream()
+                    .map(|chunk| chunk.map_err(StoreError::from))
+                    .boxed()),
+                Err(object_store::Error::NotFound { .. }) => Err(Self::missing(sha256)),
+                Err(error) => Err(error.into()),
+            },
         }
     }
 
@@ -274,17 +371,29 @@ impl BlobStore {
 
     /// Removes a blob (used only by tests and retention jobs).
     pub async fn delete(&self, sha256: &[u8; 32]) -> Result<()> {
-        self.store.delete(&key_for(sha256)).await?;
-        Ok(())
+        match &self.backend {
+            Backend::Local(root) => match tokio::fs::remove_file(local_path(root, sha256)).await {
+                Ok(()) => Ok(()),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(error) => Err(error.into()),
+            },
+            Backend::Object(store) => {
+                store.delete(&key_for(sha256)).await?;
+                Ok(())
+            }
+        }
     }
 
     /// Overwrites a blob's stored bytes without renaming it. Only for tests
     /// that prove corruption is detected.
     #[doc(hidden)]
     pub async fn corrupt_for_test(&self, sha256: &[u8; 32], bytes: Bytes) -> Result<()> {
-        self.store
-            .put(&key_for(sha256), PutPayload::from(bytes))
-            .await?;
+        match &self.backend {
+            Backend::Local(root) => tokio::fs::write(local_path(root, sha256), &bytes).await?,
+            Backend::Object(store) => {
+                store.put(&key_for(sha256), PutPayload::from(bytes)).await?;
+            }
+        }
         Ok(())
     }
 }

@@ -57,8 +57,11 @@ async fn local_disk() {
     )
     .unwrap();
     exercise(&store).await;
+    // Local uploads spool inside the store; nothing is left behind.
     assert_eq!(
-        std::fs::read_dir(dir.path().join("spool")).unwrap().count(),
+        std::fs::read_dir(dir.path().join("blobs/incoming"))
+            .unwrap()
+            .count(),
         0,
         "spool files are removed"
     );
