@@ -685,6 +685,7 @@ pub fn scale_run(documents: usize, dir: Option<&Path>) -> Result<ScaleResult, Be
             Options {
                 writer_threads: 2,
                 writer_memory_bytes: 1024 * 1024 * 1024,
+                ..Options::default()
             },
         )?;
         let generated = (0..documents as u64).map(|n| {

@@ -1,6 +1,6 @@
 //! The index: schema, writing, and answering queries.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -9,7 +9,7 @@ use tantivy::collector::{Collector, SegmentCollector, TopDocs};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query as TantivyQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, Query as TantivyQuery,
     RangeQuery, TermQuery,
 };
 use tantivy::schema::{
@@ -17,6 +17,7 @@ use tantivy::schema::{
     STRING,
 };
 use tantivy::tokenizer::TextAnalyzer;
+use tantivy::DocSet;
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, SegmentOrdinal,
     SegmentReader, TantivyDocument, Term,
@@ -42,9 +43,6 @@ const PHRASE_WEIGHT: Score = 1.5;
 const PROXIMITY_WEIGHT: Score = 1.0;
 /// Weight of a word found with the diacritics it was typed with.
 const EXACT_WEIGHT: Score = 0.6;
-/// Score of the first pinned document; later ones get less, all above any
-/// relevance score BM25 can give.
-const PIN_SCORE: Score = 1.0e6;
 /// Score a document gains for each unit of the query it matches, when a
 /// query lets documents miss some units: a document missing a word must
 /// make up for it with much better matches of the others (the word in the
@@ -62,6 +60,15 @@ pub struct Options {
     /// Memory for buffering documents before they are written, all threads
     /// together; at least 15 MB per thread.
     pub writer_memory_bytes: usize,
+    /// Up to this many documents, a query scores every match in the same
+    /// pass that counts it; beyond, counting skips scoring and the hits come
+    /// from a pruned pass. Both give the same hits; this only moves the
+    /// point where one becomes cheaper than the other.
+    pub one_pass_max_documents: u64,
+    /// On indexes past `one_pass_max_documents`, queries that may match more
+    /// documents than this get an estimated total and facet counts
+    /// ([`crate::Results::total_exact`] is then false).
+    pub exact_count_limit: u64,
 }
 
 impl Default for Options {
@@ -69,6 +76,8 @@ impl Default for Options {
         Self {
             writer_threads: 1,
             writer_memory_bytes: 48 * 1024 * 1024,
+            one_pass_max_documents: 100_000,
+            exact_count_limit: 50_000,
         }
     }
 }
@@ -146,6 +155,8 @@ pub struct SearchIndex {
     fields: Fields,
     /// Threads analysing documents in [`SearchIndex::rebuild`].
     threads: usize,
+    one_pass_max_documents: u64,
+    exact_count_limit: u64,
     writer: Mutex<IndexWriter<TantivyDocument>>,
     reader: IndexReader,
     snapshot: RwLock<Arc<Snapshot>>,
@@ -192,13 +203,13 @@ impl SearchIndex {
 
     /// An index in memory, for tests and benchmarks.
     pub fn open_in_ram() -> Result<Self, SearchError> {
+        Self::open_in_ram_with(Options::default())
+    }
+
+    /// [`SearchIndex::open_in_ram`] with explicit options.
+    pub fn open_in_ram_with(options: Options) -> Result<Self, SearchError> {
         let (schema, fields) = schema();
-        Self::from_index(
-            Index::create_in_ram(schema),
-            fields,
-            Options::default(),
-            "memory",
-        )
+        Self::from_index(Index::create_in_ram(schema), fields, options, "memory")
     }
 
     fn from_index(
@@ -227,6 +238,8 @@ impl SearchIndex {
         Ok(Self {
             fields,
             threads,
+            one_pass_max_documents: options.one_pass_max_documents,
+            exact_count_limit: options.exact_count_limit,
             writer: Mutex::new(writer),
             reader,
             snapshot: RwLock::new(Arc::new(snapshot)),
@@ -475,7 +488,6 @@ impl SearchIndex {
             fields: &self.fields,
         };
         let planned = plan(&query.text, &lists.synonyms, &frequencies);
-        let pinned = lists.best_bets.pinned_for(&query.text);
         let searcher = &snapshot.searcher;
         let filters = self.filters(query);
         let limit = match query.limit {
@@ -484,55 +496,44 @@ impl SearchIndex {
         };
         let offset = query.offset.min(MAX_OFFSET);
 
-        let page = Page { limit, offset };
-        let organic = self.organic_query(&planned, &filters, searcher, page)?;
-        let pins: Vec<(Occur, Box<dyn TantivyQuery>)> = pinned
+        // Best bets come first; the relevance ranking follows without them.
+        let pinned = self.pinned(searcher, lists.best_bets.pinned_for(&query.text), &filters)?;
+        let wanted = offset + limit + pinned.len();
+        let organic = self.organic(searcher, &planned, &filters, wanted)?;
+        let (mut total, mut facets, total_exact, ranked) = match organic {
+            Some(organic) => (
+                organic.counted.total,
+                organic.counted.facets,
+                organic.counted.exact,
+                organic.top,
+            ),
+            None => (0, Facets::default(), true, Vec::new()),
+        };
+        let organic_ids: HashSet<DocAddress> = ranked.iter().map(|(_, address)| *address).collect();
+        for address in &pinned {
+            if !organic_ids.contains(address) {
+                total += 1;
+                self.count_pinned_facets(searcher, *address, &mut facets)?;
+            }
+        }
+        let pinned_set: HashSet<DocAddress> = pinned.iter().copied().collect();
+        let combined = pinned
             .iter()
-            .enumerate()
-            .map(|(rank, id)| {
-                let term = Term::from_field_text(self.fields.id, id);
-                let query: Box<dyn TantivyQuery> = Box::new(ConstScoreQuery::new(
-                    Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
-                    PIN_SCORE * (pinned.len() - rank) as Score,
-                ));
-                (Occur::Should, query)
-            })
-            .collect();
-        let (query_with_filters, counted) = match (organic, pins.is_empty()) {
-            (None, true) => {
-                return Ok(Results {
-                    did_you_mean: planned.did_you_mean,
-                    ..Results::default()
-                })
-            }
-            (Some((organic, counted)), true) => (organic, counted),
-            (organic, false) => {
-                // Pinned documents count too, so count again.
-                let mut clauses = pins;
-                if let Some((organic, _)) = organic {
-                    clauses.push((Occur::Should, organic));
-                }
-                let matching = with_filters(Box::new(BooleanQuery::new(clauses)), &filters);
-                let counted = count_matches(searcher, &*matching, page)?;
-                (matching, counted)
-            }
-        };
-        let Counted { total, facets, top } = counted;
-        let top = match top {
-            Some(top) => top,
-            None => searcher.search(
-                &*query_with_filters,
-                &TopDocs::with_limit(limit)
-                    .and_offset(offset)
-                    .order_by_score(),
-            )?,
-        };
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
-            hits.push(self.hit(searcher, address, score, &planned)?);
+            .map(|address| (Score::INFINITY, *address, true))
+            .chain(
+                ranked
+                    .into_iter()
+                    .filter(|(_, address)| !pinned_set.contains(address))
+                    .map(|(score, address)| (score, address, false)),
+            );
+        let mut hits = Vec::with_capacity(limit);
+        for (score, address, is_pinned) in combined.skip(offset).take(limit) {
+            let score = if is_pinned { 0.0 } else { score };
+            hits.push(self.hit(searcher, address, score, is_pinned, &planned)?);
         }
         Ok(Results {
             total: total as u64,
+            total_exact,
             hits,
             facets,
             did_you_mean: planned.did_you_mean,
@@ -592,79 +593,298 @@ impl SearchIndex {
         filters
     }
 
-    /// The relevance part of the query with its count and facets (with the
-    /// filters), or `None` when nothing can match. Starts by requiring every
-    /// unit (two thirds of a long query's) and lets in documents missing
-    /// units while too few match.
-    fn organic_query(
+    /// The pinned documents that exist and pass the filters, in order.
+    fn pinned(
         &self,
+        searcher: &Searcher,
+        ids: &[String],
+        filters: &[Box<dyn TantivyQuery>],
+    ) -> Result<Vec<DocAddress>, SearchError> {
+        let mut found = Vec::new();
+        for id in ids {
+            let term = Term::from_field_text(self.fields.id, id);
+            let query = with_filters(
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+                filters,
+            );
+            let top = searcher.search(&*query, &TopDocs::with_limit(1).order_by_score())?;
+            if let Some((_, address)) = top.first() {
+                if !found.contains(address) {
+                    found.push(*address);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    fn count_pinned_facets(
+        &self,
+        searcher: &Searcher,
+        address: DocAddress,
+        facets: &mut Facets,
+    ) -> Result<(), SearchError> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let value = |field: Field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_owned()
+        };
+        bump(&mut facets.kinds, value(self.fields.kind));
+        bump(&mut facets.categories, value(self.fields.category));
+        if let Some(year) = doc.get_first(self.fields.year).and_then(|v| v.as_i64()) {
+            bump(&mut facets.years, year.to_string());
+        }
+        Ok(())
+    }
+
+    /// The relevance results: how many documents match (with facets) and the
+    /// best `wanted` of them, or `None` when nothing can match. Starts by
+    /// requiring every unit (two thirds of a long query's) and lets in
+    /// documents missing units while too few match.
+    fn organic(
+        &self,
+        searcher: &Searcher,
         planned: &Plan,
         filters: &[Box<dyn TantivyQuery>],
-        searcher: &Searcher,
-        page: Page,
+        wanted: usize,
     ) -> Result<Option<Organic>, SearchError> {
-        let units: Vec<Box<dyn TantivyQuery>> = planned
-            .units
-            .iter()
-            .map(|unit| self.unit_query(unit))
-            .collect();
-        let count = units.len();
+        let count = planned.units.len();
         if count == 0 {
             return Ok(None);
         }
-        let boosts = self.boost_clauses(planned);
-        let build = |required: usize| -> Box<dyn TantivyQuery> {
-            let matching: Box<dyn TantivyQuery> = if count == 1 {
-                units[0].box_clone()
-            } else if required == count {
-                Box::new(BooleanQuery::new(
-                    units.iter().map(|u| (Occur::Must, u.box_clone())).collect(),
-                ))
-            } else {
-                Box::new(BooleanQuery::with_minimum_required_clauses(
-                    units
-                        .iter()
-                        .map(|u| (Occur::Should, Self::coordinated(&**u)))
-                        .collect(),
-                    required,
-                ))
-            };
-            if boosts.is_empty() {
-                return matching;
-            }
-            let mut clauses = vec![(Occur::Must, matching)];
-            clauses.extend(boosts.iter().map(|b| (Occur::Should, b.box_clone())));
-            Box::new(BooleanQuery::new(clauses))
-        };
+        let small = searcher.num_docs() <= self.one_pass_max_documents;
         // Fewer than half the units is not a match any more, however few
         // documents have more.
         let least = count.div_ceil(2);
         let mut required = initially_required(count);
         loop {
-            let candidate = with_filters(build(required), filters);
-            let counted = count_matches(searcher, &*candidate, page)?;
-            if counted.total >= RELAX_BELOW || required <= least {
-                return Ok(Some((candidate, counted)));
+            let relaxed = required < count;
+            if small {
+                // One pass scores every match while counting it.
+                let scoring = with_filters(self.scoring_query(planned, required), filters);
+                let top = TopDocs::with_limit(wanted).order_by_score();
+                let ((total, facets), top) = searcher.search(&*scoring, &(FacetCollector, top))?;
+                if total >= RELAX_BELOW || required <= least {
+                    return Ok(Some(Organic {
+                        counted: Counted {
+                            total,
+                            facets,
+                            exact: true,
+                        },
+                        top,
+                    }));
+                }
+            } else {
+                let matching = with_filters(self.matching_query(planned, required), filters);
+                let counted = if bound(planned, required) <= self.exact_count_limit {
+                    let (total, facets) = searcher.search(&*matching, &FacetCollector)?;
+                    Counted {
+                        total,
+                        facets,
+                        exact: true,
+                    }
+                } else {
+                    count_sampled(searcher, &*matching)?
+                };
+                if counted.total >= RELAX_BELOW || required <= least {
+                    let pruned = if relaxed {
+                        None
+                    } else {
+                        self.top_by_union(searcher, planned, &*matching, wanted)?
+                    };
+                    let top = match pruned {
+                        Some(top) => top,
+                        None => {
+                            let scoring =
+                                with_filters(self.scoring_query(planned, required), filters);
+                            searcher
+                                .search(&*scoring, &TopDocs::with_limit(wanted).order_by_score())?
+                        }
+                    };
+                    return Ok(Some(Organic { counted, top }));
+                }
             }
             required -= 1;
         }
     }
 
+    /// Which documents match when `required` units must: no scoring, only
+    /// the folded text and its bigrams.
+    fn matching_query(&self, planned: &Plan, required: usize) -> Box<dyn TantivyQuery> {
+        let f = &self.fields;
+        let units: Vec<Box<dyn TantivyQuery>> = planned
+            .units
+            .iter()
+            .map(|unit| {
+                let alternatives: Vec<(Occur, Box<dyn TantivyQuery>)> = unit
+                    .alternatives
+                    .iter()
+                    .map(|alternative| {
+                        let query: Box<dyn TantivyQuery> = match alternative.words.as_slice() {
+                            [word] => basic_term(f.text_folded, word),
+                            phrase => Box::new(BooleanQuery::new(
+                                phrase
+                                    .windows(2)
+                                    .map(|pair| {
+                                        (
+                                            Occur::Must,
+                                            basic_term(f.text_bigram, &bigram(&pair[0], &pair[1])),
+                                        )
+                                    })
+                                    .collect(),
+                            )),
+                        };
+                        (Occur::Should, query)
+                    })
+                    .collect();
+                Box::new(BooleanQuery::new(alternatives)) as Box<dyn TantivyQuery>
+            })
+            .collect();
+        combine_units(units, required)
+    }
+
+    /// The query that ranks: each unit's alternatives in the text and the
+    /// title, plus the proximity and exact-form boosts.
+    fn scoring_query(&self, planned: &Plan, required: usize) -> Box<dyn TantivyQuery> {
+        let relaxed = required < planned.units.len();
+        let units: Vec<Box<dyn TantivyQuery>> = planned
+            .units
+            .iter()
+            .map(|unit| {
+                let unit = self.unit_query(unit);
+                if relaxed {
+                    Self::coordinated(&*unit)
+                } else {
+                    unit
+                }
+            })
+            .collect();
+        let matching = combine_units(units, required);
+        let boosts = self.boost_clauses(planned);
+        if boosts.is_empty() {
+            return matching;
+        }
+        let mut clauses = vec![(Occur::Must, matching)];
+        clauses.extend(boosts.into_iter().map(|b| (Occur::Should, b)));
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Every term [`SearchIndex::scoring_query`] scores, as one flat union,
+    /// which tantivy ranks with block-max WAND: it skips the documents that
+    /// cannot reach the top. For a document that matches every unit, the
+    /// union's score is the scoring query's.
+    fn union_query(&self, planned: &Plan) -> Box<dyn TantivyQuery> {
+        let f = &self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
+        for unit in &planned.units {
+            for alternative in &unit.alternatives {
+                let weight = alternative.weight;
+                match alternative.words.as_slice() {
+                    [word] => {
+                        clauses.push((Occur::Should, term(f.text_folded, word, weight)));
+                        clauses.push((
+                            Occur::Should,
+                            term(f.title_folded, word, weight * TITLE_WEIGHT),
+                        ));
+                    }
+                    phrase => {
+                        for pair in phrase.windows(2) {
+                            let text = bigram(&pair[0], &pair[1]);
+                            clauses.push((
+                                Occur::Should,
+                                term(f.text_bigram, &text, weight * PHRASE_WEIGHT),
+                            ));
+                            clauses.push((
+                                Occur::Should,
+                                term(f.title_bigram, &text, weight * PHRASE_WEIGHT * TITLE_WEIGHT),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        clauses.extend(
+            self.boost_clauses(planned)
+                .into_iter()
+                .map(|b| (Occur::Should, b)),
+        );
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// The best `wanted` documents that `matching` accepts, found among the
+    /// top of [`SearchIndex::union_query`]: if the union's top `k` holds
+    /// `wanted` accepted documents, no accepted document outside it can
+    /// score higher, so the answer is exact. `None` when a few widenings of
+    /// `k` do not find enough (very selective filters), and the caller
+    /// scores exhaustively.
+    fn top_by_union(
+        &self,
+        searcher: &Searcher,
+        planned: &Plan,
+        matching: &dyn TantivyQuery,
+        wanted: usize,
+    ) -> Result<Option<Vec<(Score, DocAddress)>>, SearchError> {
+        let union = self.union_query(planned);
+        let weight = matching.weight(EnableScoring::disabled_from_searcher(searcher))?;
+        let mut k = (wanted * 4).max(64);
+        for _ in 0..3 {
+            let candidates = searcher.search(&*union, &TopDocs::with_limit(k).order_by_score())?;
+            let exhausted = candidates.len() < k;
+            let mut by_segment: HashMap<SegmentOrdinal, Vec<u32>> = HashMap::new();
+            for (_, address) in &candidates {
+                by_segment
+                    .entry(address.segment_ord)
+                    .or_default()
+                    .push(address.doc_id);
+            }
+            let mut accepted: HashSet<DocAddress> = HashSet::new();
+            for (segment_ord, mut docs) in by_segment {
+                docs.sort_unstable();
+                let reader = searcher.segment_reader(segment_ord);
+                let mut scorer = weight.scorer(reader, 1.0)?;
+                for doc in docs {
+                    let mut current = scorer.doc();
+                    if current < doc {
+                        current = scorer.seek(doc);
+                    }
+                    if current == doc {
+                        accepted.insert(DocAddress::new(segment_ord, doc));
+                    }
+                }
+            }
+            let kept: Vec<(Score, DocAddress)> = candidates
+                .into_iter()
+                .filter(|(_, address)| accepted.contains(address))
+                .collect();
+            if kept.len() >= wanted || exhausted {
+                return Ok(Some(kept));
+            }
+            k *= 8;
+        }
+        Ok(None)
+    }
+
     fn unit_query(&self, unit: &Unit) -> Box<dyn TantivyQuery> {
-        let alternatives: Vec<Box<dyn TantivyQuery>> = unit
+        let mut alternatives: Vec<Box<dyn TantivyQuery>> = unit
             .alternatives
             .iter()
             .map(|alternative| self.alternative_query(alternative))
             .collect();
-        let matching: Box<dyn TantivyQuery> = if alternatives.len() == 1 {
+        if alternatives.len() == 1 {
             alternatives
-                .into_iter()
-                .next()
+                .pop()
                 .unwrap_or_else(|| Box::new(BooleanQuery::new(vec![])))
         } else {
-            Box::new(DisjunctionMaxQuery::new(alternatives))
-        };
-        matching
+            // Alternatives add up, like in the flat union the large-index
+            // path ranks with, so both paths rank alike.
+            Box::new(BooleanQuery::new(
+                alternatives
+                    .into_iter()
+                    .map(|a| (Occur::Should, a))
+                    .collect(),
+            ))
+        }
     }
 
     /// A unit that also adds [`COORDINATION_BONUS`] to every document it
@@ -726,6 +946,7 @@ impl SearchIndex {
         searcher: &Searcher,
         address: DocAddress,
         score: Score,
+        pinned: bool,
         planned: &Plan,
     ) -> Result<Hit, SearchError> {
         let f = &self.fields;
@@ -752,7 +973,7 @@ impl SearchIndex {
             kind: text(f.kind),
             category: text(f.category),
             published,
-            pinned: score >= PIN_SCORE,
+            pinned,
         })
     }
 }
@@ -832,53 +1053,119 @@ impl Frequencies for SnapshotFrequencies<'_> {
     }
 }
 
-/// Which hits a query asks for.
-#[derive(Clone, Copy)]
-struct Page {
-    limit: usize,
-    offset: usize,
-}
-
-/// How many documents match, their facet counts, and the page of hits when
-/// it was collected in the same pass.
+/// How many documents match and their facet counts, exact or estimated.
 struct Counted {
     total: usize,
     facets: Facets,
-    top: Option<Vec<(Score, DocAddress)>>,
+    exact: bool,
 }
 
-/// The relevance query (with the filters) and what it matches.
-type Organic = (Box<dyn TantivyQuery>, Counted);
+/// What matched, and the best of it.
+struct Organic {
+    counted: Counted,
+    top: Vec<(Score, DocAddress)>,
+}
 
-/// Up to this many documents, one pass scores every match while counting
-/// it, which costs less than a second pass. Beyond, counting skips scoring
-/// and the page of hits comes from a second pass that skips documents that
-/// cannot reach it (block-max WAND).
-const ONE_PASS_MAX_DOCUMENTS: u64 = 100_000;
+/// An upper bound on how many documents match `required` units: each
+/// unit's frequency is the sum of its alternatives', and a document with
+/// `required` units has one of any `count - required + 1` of them.
+fn bound(planned: &Plan, required: usize) -> u64 {
+    let mut frequencies: Vec<u64> = planned.units.iter().map(|u| u.frequency).collect();
+    frequencies.sort_unstable();
+    let take = planned.units.len() + 1 - required.min(planned.units.len()).max(1);
+    frequencies.iter().take(take).sum()
+}
 
-fn count_matches(
-    searcher: &Searcher,
-    query: &dyn TantivyQuery,
-    page: Page,
-) -> Result<Counted, SearchError> {
-    if searcher.num_docs() <= ONE_PASS_MAX_DOCUMENTS {
-        let top = TopDocs::with_limit(page.limit)
-            .and_offset(page.offset)
-            .order_by_score();
-        let ((total, facets), top) = searcher.search(query, &(FacetCollector, top))?;
-        Ok(Counted {
-            total,
-            facets,
-            top: Some(top),
-        })
-    } else {
-        let (total, facets) = searcher.search(query, &FacetCollector)?;
-        Ok(Counted {
-            total,
-            facets,
-            top: None,
-        })
+/// Units combined so that `required` of them must match.
+fn combine_units(mut units: Vec<Box<dyn TantivyQuery>>, required: usize) -> Box<dyn TantivyQuery> {
+    let count = units.len();
+    if count == 1 {
+        return units
+            .pop()
+            .unwrap_or_else(|| Box::new(BooleanQuery::new(vec![])));
     }
+    if required >= count {
+        return Box::new(BooleanQuery::new(
+            units.into_iter().map(|u| (Occur::Must, u)).collect(),
+        ));
+    }
+    Box::new(BooleanQuery::with_minimum_required_clauses(
+        units.into_iter().map(|u| (Occur::Should, u)).collect(),
+        required,
+    ))
+}
+
+fn basic_term(field: Field, text: &str) -> Box<dyn TantivyQuery> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::Basic,
+    ))
+}
+
+fn bump(values: &mut Vec<FacetCount>, value: String) {
+    if value.is_empty() {
+        return;
+    }
+    match values.iter_mut().find(|v| v.value == value) {
+        Some(found) => found.count += 1,
+        None => values.push(FacetCount { value, count: 1 }),
+    }
+}
+
+/// Estimates the matches of `query` from evenly spread windows of document
+/// ids (about 32,000 ids in all): exact within each window, scaled to the
+/// index. Facet counts are scaled the same way.
+fn count_sampled(searcher: &Searcher, query: &dyn TantivyQuery) -> Result<Counted, SearchError> {
+    const WINDOWS: u64 = 128;
+    const WINDOW: u32 = 256;
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let all: u64 = searcher
+        .segment_readers()
+        .iter()
+        .map(|r| u64::from(r.max_doc()))
+        .sum();
+    let mut examined = 0u64;
+    let mut fruits = Vec::new();
+    for (ordinal, reader) in searcher.segment_readers().iter().enumerate() {
+        let max_doc = reader.max_doc();
+        let windows = (WINDOWS * u64::from(max_doc) / all.max(1)).max(1);
+        let stride = u32::try_from(u64::from(max_doc) / windows)
+            .unwrap_or(u32::MAX)
+            .max(WINDOW);
+        let mut segment = FacetCollector.for_segment(ordinal as SegmentOrdinal, reader)?;
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        let alive = reader.alive_bitset();
+        let mut start = 0u32;
+        while start < max_doc {
+            let end = start.saturating_add(WINDOW).min(max_doc);
+            let mut doc = scorer.doc();
+            if doc < start {
+                doc = scorer.seek(start);
+            }
+            while doc < end {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    segment.collect(doc, 0.0);
+                }
+                doc = scorer.advance();
+            }
+            examined += u64::from(end - start);
+            start = start.saturating_add(stride);
+        }
+        fruits.push(segment.harvest());
+    }
+    let (sampled, mut facets) = FacetCollector.merge_fruits(fruits)?;
+    let scale = all as f64 / examined.max(1) as f64;
+    let scaled = |count: u64| (count as f64 * scale).round() as u64;
+    for values in [&mut facets.kinds, &mut facets.categories, &mut facets.years] {
+        for value in values.iter_mut() {
+            value.count = scaled(value.count);
+        }
+    }
+    Ok(Counted {
+        total: scaled(sampled as u64) as usize,
+        facets,
+        exact: examined >= all,
+    })
 }
 
 /// Counts matching documents and their facet values without scoring them.

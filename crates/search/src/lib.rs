@@ -138,15 +138,31 @@ impl Query {
 }
 
 /// The answer to a [`Query`].
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Results {
     /// Documents matching the query and filters (all pages).
     pub total: u64,
+    /// Whether `total` and the facet counts are exact. On large indexes a
+    /// query matching more than 50,000 documents gets estimates from a
+    /// sample, as search engines report "about 120,000 results".
+    pub total_exact: bool,
     pub hits: Vec<Hit>,
     /// Counts over all matching documents.
     pub facets: Facets,
     /// The query with misspelt words corrected, when some were.
     pub did_you_mean: Option<String>,
+}
+
+impl Default for Results {
+    fn default() -> Self {
+        Self {
+            total: 0,
+            total_exact: true,
+            hits: Vec::new(),
+            facets: Facets::default(),
+            did_you_mean: None,
+        }
+    }
 }
 
 /// One result.

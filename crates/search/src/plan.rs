@@ -52,6 +52,9 @@ pub(crate) struct Alternative {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Unit {
     pub alternatives: Vec<Alternative>,
+    /// Upper bound on the documents the unit matches: the sum of its
+    /// alternatives' frequencies.
+    pub frequency: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -148,12 +151,13 @@ pub(crate) fn plan(text: &str, synonyms: &Synonyms, index: &impl Frequencies) ->
                     .map(|t| t.folded.clone())
                     .collect();
                 if phrase_frequency(&folded, index) > 0 {
-                    plan.units.push(Unit {
-                        alternatives: vec![Alternative {
+                    plan.units.push(unit(
+                        vec![Alternative {
                             words: folded,
                             weight: 1.0,
                         }],
-                    });
+                        index,
+                    ));
                 }
                 for t in &typed[i..i + length] {
                     if let Some(exact) = &t.exact {
@@ -182,7 +186,7 @@ pub(crate) fn plan(text: &str, synonyms: &Synonyms, index: &impl Frequencies) ->
                     })
                     .collect();
                 if !alternatives.is_empty() {
-                    plan.units.push(Unit { alternatives });
+                    plan.units.push(unit(alternatives, index));
                 }
                 for t in &typed[i..i + length] {
                     if let Some(exact) = &t.exact {
@@ -236,7 +240,7 @@ pub(crate) fn plan(text: &str, synonyms: &Synonyms, index: &impl Frequencies) ->
             plan.exact.push(exact.clone());
         }
         if !alternatives.is_empty() {
-            plan.units.push(Unit { alternatives });
+            plan.units.push(unit(alternatives, index));
         }
         plain.push((i, stands_for));
         i += 1;
@@ -268,6 +272,17 @@ pub(crate) fn plan(text: &str, synonyms: &Synonyms, index: &impl Frequencies) ->
         plan.did_you_mean = Some(suggestion.join(" "));
     }
     plan
+}
+
+fn unit(alternatives: Vec<Alternative>, index: &impl Frequencies) -> Unit {
+    let frequency = alternatives
+        .iter()
+        .map(|alternative| phrase_frequency(&alternative.words, index))
+        .sum();
+    Unit {
+        alternatives,
+        frequency,
+    }
 }
 
 /// A phrase occurs somewhere only if each of its bigrams does; this is the
@@ -388,8 +403,9 @@ mod tests {
         plan(query, &Synonyms::shipped(), &fake)
             .units
             .into_iter()
-            .map(|unit| {
-                unit.alternatives
+            .map(|planned| {
+                planned
+                    .alternatives
                     .into_iter()
                     .map(|a| format!("{}@{}", a.words.join(" "), a.weight))
                     .collect()

@@ -7,7 +7,7 @@ use std::io::Read;
 use congso_search::eval::{
     decree64, parse_articles_jsonl, parse_judged_tsv, score, Judged, Scores,
 };
-use congso_search::{Document, Query, SearchIndex};
+use congso_search::{Document, Options, Query, SearchIndex};
 
 fn run(index: &SearchIndex, judged: &[Judged]) -> Scores {
     score(judged, 10, |text| {
@@ -101,4 +101,89 @@ fn codes_mrr_and_recall() {
         decree.mrr,
         decree.recall
     );
+}
+
+/// The path large indexes take (counting without scoring, hits from a
+/// block-max WAND union filtered to the matches, sampled counts) gives the
+/// same answers as the one-pass path small indexes take.
+#[test]
+fn large_index_path_agrees_with_the_one_pass_path() {
+    let (documents, mut judged) = decree64().unwrap();
+    judged.extend(judged_extra());
+    let one_pass = SearchIndex::open_in_ram().unwrap();
+    one_pass.rebuild(documents.clone()).unwrap();
+    let pruned = SearchIndex::open_in_ram_with(Options {
+        one_pass_max_documents: 0,
+        ..Options::default()
+    })
+    .unwrap();
+    pruned.rebuild(documents.clone()).unwrap();
+    let sampled = SearchIndex::open_in_ram_with(Options {
+        one_pass_max_documents: 0,
+        exact_count_limit: 0,
+        ..Options::default()
+    })
+    .unwrap();
+    sampled.rebuild(documents).unwrap();
+    for item in &judged {
+        for page in [
+            Query::new(item.query.as_str()),
+            Query {
+                offset: 3,
+                limit: 5,
+                ..Query::new(item.query.as_str())
+            },
+        ] {
+            let expected = one_pass.search(&page).unwrap();
+            for (name, index) in [("pruned", &pruned), ("sampled", &sampled)] {
+                let actual = index.search(&page).unwrap();
+                let ids = |r: &congso_search::Results| {
+                    r.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>()
+                };
+                assert_eq!(
+                    ids(&actual),
+                    ids(&expected),
+                    "{name}: {:?} offset {}",
+                    item.query,
+                    page.offset
+                );
+                assert_eq!(
+                    (actual.total, &actual.facets),
+                    (expected.total, &expected.facets),
+                    "{name}: {:?}",
+                    item.query
+                );
+                // 56 documents fit in the sample's windows, so even the
+                // sampled count is exact here.
+                assert!(actual.total_exact);
+                for (a, e) in actual.hits.iter().zip(&expected.hits) {
+                    assert!(
+                        (a.score - e.score).abs() <= 1e-3 * e.score.abs().max(1.0),
+                        "{name}: {:?} {} vs {}",
+                        item.query,
+                        a.score,
+                        e.score
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn judged_extra() -> Vec<Judged> {
+    [
+        "cntt",
+        "\"an toan thong tin\"",
+        "ubnd",
+        "thong tin",
+        "co quan nha nuoc",
+        "giay phep xay dugn",
+    ]
+    .iter()
+    .map(|q| Judged {
+        query: q.to_string(),
+        relevant: vec!["dieu-1".into()],
+        note: String::new(),
+    })
+    .collect()
 }
