@@ -76,7 +76,6 @@ pub fn routes(state: AppState) -> Router {
         .route("/pki/ca.pem", get(pki::ca_certificate))
         .route("/pki/crl", get(pki::crl))
         .route("/tsa", post(pki::timestamp))
-        .route("/api/tsa", post(pki::timestamp))
         .fallback(fallback)
         .with_state(state)
 }
