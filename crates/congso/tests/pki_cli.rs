@@ -209,8 +209,21 @@ fn sign_verify_archive_and_export_end_to_end() {
     forged[last] ^= 0x40;
     let forged_path = dir.path().join("forged.txt.p7s");
     std::fs::write(&forged_path, &forged).unwrap();
-    let shown = expect(&["verify", s(&forged_path), "--data", s(&note), "--trust", s(&ca)], false);
-    assert!(shown.contains("KHÔNG HỢP LỆ") || shown.contains("CHƯA XÁC ĐỊNH"), "{shown}");
+    let shown = expect(
+        &[
+            "verify",
+            s(&forged_path),
+            "--data",
+            s(&note),
+            "--trust",
+            s(&ca),
+        ],
+        false,
+    );
+    assert!(
+        shown.contains("KHÔNG HỢP LỆ") || shown.contains("CHƯA XÁC ĐỊNH"),
+        "{shown}"
+    );
     let garbage = dir.path().join("garbage.p7s");
     std::fs::write(&garbage, b"\x30\x82\xff\xff not der").unwrap();
     let shown = expect(&["verify", s(&garbage), "--data", s(&note)], false);
@@ -421,7 +434,9 @@ fn import_p12_made_by_openssl() {
     let data = dir.path().join("node");
     setup_signer(&data, dir.path());
     let pki = dir.path().join("pki");
-    run(Command::new("bash").arg(scripts().join("mk-test-pki.sh")).arg(&pki));
+    run(Command::new("bash")
+        .arg(scripts().join("mk-test-pki.sh"))
+        .arg(&pki));
     let p12 = dir.path().join("signer.p12");
     run(Command::new("openssl")
         .args(["pkcs12", "-export", "-inkey"])
@@ -433,26 +448,45 @@ fn import_p12_made_by_openssl() {
         .args(["-passout", "pass:mật khẩu 2026", "-out"])
         .arg(&p12));
     let mut args = node_args(&data);
-    args.extend(["pki".into(), "import-p12".into(), "lanh.dao".into(), s(&p12).into()]);
+    args.extend([
+        "pki".into(),
+        "import-p12".into(),
+        "lanh.dao".into(),
+        s(&p12).into(),
+    ]);
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let wrong = congso(&refs, Some(b"sai\n"));
     assert!(!wrong.status.success());
     assert!(text(&wrong).contains("pkcs#12"), "{}", text(&wrong));
     let imported = congso(&refs, Some("mật khẩu 2026\n".as_bytes()));
     assert!(imported.status.success(), "{}", text(&imported));
-    assert!(text(&imported).contains("Test Signer"), "{}", text(&imported));
+    assert!(
+        text(&imported).contains("Test Signer"),
+        "{}",
+        text(&imported)
+    );
     // The password never reaches the ledger.
     let ledger = on_node(&data, &["ledger", "verify", "--json"], true);
     assert!(!ledger.contains("mật khẩu"));
     let listed = on_node(&data, &["pki", "list"], true);
-    assert!(listed.contains("imported") && listed.contains("Test Signer"), "{listed}");
+    assert!(
+        listed.contains("imported") && listed.contains("Test Signer"),
+        "{listed}"
+    );
     // It signs, and OpenSSL's root vouches for the signer.
     let note = dir.path().join("note.txt");
     std::fs::write(&note, "x").unwrap();
     on_node(&data, &["pki", "sign", "lanh.dao", s(&note)], true);
     let node_ca = dir.path().join("ca.pem");
     expect(
-        &["verify", s(&note), "--trust", s(&pki.join("root.pem")), "--trust", s(&node_ca)],
+        &[
+            "verify",
+            s(&note),
+            "--trust",
+            s(&pki.join("root.pem")),
+            "--trust",
+            s(&node_ca),
+        ],
         true,
     );
 }
