@@ -17,6 +17,7 @@ pub mod blob;
 mod db;
 pub mod documents;
 mod error;
+pub mod federation;
 pub mod ledger;
 pub mod mail;
 pub mod pki;
