@@ -87,6 +87,32 @@ pub struct Config {
     pub tsa_timeout_secs: u64,
     /// Validity in days of staff signing certificates issued by the node CA.
     pub pki_staff_cert_days: u32,
+    /// Address and port of the federation (mutual TLS) listener.
+    pub federation_listen: String,
+    /// `https://host:port` other nodes reach the federation listener at (empty: from federation_listen).
+    pub federation_endpoint: String,
+    /// Seconds between directory refreshes.
+    pub federation_directory_refresh_secs: u64,
+    /// Envelopes signed further than this from this node's clock are refused.
+    pub federation_max_clock_skew_secs: u64,
+    /// First retry delay of a failed delivery, in milliseconds.
+    pub federation_retry_base_ms: u64,
+    /// Longest retry delay, in seconds.
+    pub federation_retry_max_secs: u64,
+    /// Deliveries in flight per destination agency.
+    pub federation_peer_concurrency: u32,
+    /// Seconds to connect and finish the TLS handshake with a peer.
+    pub federation_connect_timeout_secs: u64,
+    /// Longest silence from a peer while sending or receiving, in seconds.
+    pub federation_io_timeout_secs: u64,
+    /// Largest message payload sent or accepted, in bytes.
+    pub federation_max_payload_bytes: u64,
+    /// Seconds between witnessing rounds.
+    pub federation_witness_interval_secs: u64,
+    /// Milliseconds between looks for work queued by other processes.
+    pub federation_poll_interval_ms: u64,
+    /// Validity in days of the node certificates a coordinator issues.
+    pub federation_cert_days: u32,
 }
 
 impl Default for Config {
@@ -128,6 +154,19 @@ impl Default for Config {
             tsa_url: String::new(),
             tsa_timeout_secs: 10,
             pki_staff_cert_days: 730,
+            federation_listen: "127.0.0.1:7443".to_owned(),
+            federation_endpoint: String::new(),
+            federation_directory_refresh_secs: 60,
+            federation_max_clock_skew_secs: 300,
+            federation_retry_base_ms: 1000,
+            federation_retry_max_secs: 600,
+            federation_peer_concurrency: 16,
+            federation_connect_timeout_secs: 10,
+            federation_io_timeout_secs: 30,
+            federation_max_payload_bytes: 4 * 1024 * 1024 * 1024,
+            federation_witness_interval_secs: 300,
+            federation_poll_interval_ms: 1000,
+            federation_cert_days: 397,
         }
     }
 }
@@ -327,6 +366,97 @@ impl Config {
             "pki_staff_cert_days",
             "must be between 1 and 3650".to_owned(),
         );
+        check(
+            self.federation_listen.parse::<SocketAddr>().is_ok(),
+            "federation_listen",
+            format!(
+                "{:?} is not an IP address and port such as 127.0.0.1:7443",
+                self.federation_listen
+            ),
+        );
+        check(
+            self.federation_endpoint.is_empty()
+                || congso_federation::directory::check_endpoint(&self.federation_endpoint).is_ok(),
+            "federation_endpoint",
+            format!(
+                "{:?} must be empty or https://host:port",
+                self.federation_endpoint
+            ),
+        );
+        for (key, value, min, max) in [
+            (
+                "federation_directory_refresh_secs",
+                self.federation_directory_refresh_secs,
+                1,
+                86_400,
+            ),
+            (
+                "federation_max_clock_skew_secs",
+                self.federation_max_clock_skew_secs,
+                1,
+                86_400,
+            ),
+            (
+                "federation_retry_base_ms",
+                self.federation_retry_base_ms,
+                1,
+                3_600_000,
+            ),
+            (
+                "federation_retry_max_secs",
+                self.federation_retry_max_secs,
+                1,
+                86_400,
+            ),
+            (
+                "federation_peer_concurrency",
+                u64::from(self.federation_peer_concurrency),
+                1,
+                1024,
+            ),
+            (
+                "federation_connect_timeout_secs",
+                self.federation_connect_timeout_secs,
+                1,
+                600,
+            ),
+            (
+                "federation_io_timeout_secs",
+                self.federation_io_timeout_secs,
+                1,
+                3600,
+            ),
+            (
+                "federation_max_payload_bytes",
+                self.federation_max_payload_bytes,
+                1024,
+                1 << 40,
+            ),
+            (
+                "federation_witness_interval_secs",
+                self.federation_witness_interval_secs,
+                1,
+                86_400,
+            ),
+            (
+                "federation_poll_interval_ms",
+                self.federation_poll_interval_ms,
+                10,
+                60_000,
+            ),
+            (
+                "federation_cert_days",
+                u64::from(self.federation_cert_days),
+                1,
+                3650,
+            ),
+        ] {
+            check(
+                (min..=max).contains(&value),
+                key,
+                format!("must be between {min} and {max}"),
+            );
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -373,6 +503,42 @@ impl Config {
 
     pub fn spool_dir(&self) -> PathBuf {
         self.data_dir.join("spool")
+    }
+
+    /// The federation endpoint this node announces: `federation_endpoint`,
+    /// or `https://` + `federation_listen`.
+    pub fn federation_endpoint(&self) -> String {
+        if self.federation_endpoint.is_empty() {
+            format!("https://{}", self.federation_listen)
+        } else {
+            self.federation_endpoint.trim_end_matches('/').to_owned()
+        }
+    }
+
+    /// The federation service's settings.
+    pub fn federation_settings(&self) -> anyhow::Result<congso_federation::Settings> {
+        use std::time::Duration;
+        Ok(congso_federation::Settings {
+            listen: self.federation_listen.parse().with_context(|| {
+                format!(
+                    "key `federation_listen`: {:?} is not an address",
+                    self.federation_listen
+                )
+            })?,
+            directory_refresh: Duration::from_secs(self.federation_directory_refresh_secs),
+            max_clock_skew: Duration::from_secs(self.federation_max_clock_skew_secs),
+            retry_base: Duration::from_millis(self.federation_retry_base_ms),
+            retry_max: Duration::from_secs(self.federation_retry_max_secs),
+            peer_concurrency: self.federation_peer_concurrency as usize,
+            connect_timeout: Duration::from_secs(self.federation_connect_timeout_secs),
+            io_timeout: Duration::from_secs(self.federation_io_timeout_secs),
+            max_payload_bytes: self.federation_max_payload_bytes,
+            witness_interval: Duration::from_secs(self.federation_witness_interval_secs),
+            poll_interval: Duration::from_millis(self.federation_poll_interval_ms),
+            certificate_validity: Duration::from_secs(
+                u64::from(self.federation_cert_days) * 86_400,
+            ),
+        })
     }
 
     pub fn tls_enabled(&self) -> bool {

@@ -42,8 +42,15 @@ pub async fn run(node: &Node, command: LedgerCommand) -> anyhow::Result<()> {
             // Verification reads storage directly and never opens the writer:
             // it must work on a ledger the node itself would refuse to load.
             let report = ledger::verify(&node.db, &node.verifier()?).await?;
+            // Witness cosignatures held from other agencies' nodes (federation).
+            let witnesses =
+                congso_federation::verify_witnesses(&node.db, &node.verifier()?).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                let mut value = serde_json::to_value(&report)?;
+                if let Some(object) = value.as_object_mut() {
+                    object.insert("witnesses".into(), serde_json::to_value(&witnesses)?);
+                }
+                println!("{}", serde_json::to_string_pretty(&value)?);
             } else {
                 println!("entries:      {}", report.entries);
                 println!(
@@ -54,6 +61,21 @@ pub async fn run(node: &Node, command: LedgerCommand) -> anyhow::Result<()> {
                 if report.uncovered_entries > 0 {
                     println!("note: {} entries after the latest checkpoint are not yet covered by a signature", report.uncovered_entries);
                 }
+                if witnesses.federated {
+                    println!(
+                        "witnesses:    {} cosignature(s) of this ledger from {} agency node(s) verified (up to size {}); {} cosignature(s) made on peers verified",
+                        witnesses.cosignatures_verified,
+                        witnesses.witnesses.len(),
+                        witnesses.largest_cosigned_size,
+                        witnesses.cosignatures_made_verified
+                    );
+                    for problem in &witnesses.problems {
+                        println!("  - witness: {problem}");
+                    }
+                    if witnesses.alarms > 0 {
+                        println!("  - witness: {} inconsistency alarm(s) about peers' ledgers are on record", witnesses.alarms);
+                    }
+                }
                 if report.ok() {
                     println!("OK: the audit history matches every signed checkpoint");
                 } else {
@@ -63,7 +85,7 @@ pub async fn run(node: &Node, command: LedgerCommand) -> anyhow::Result<()> {
                     }
                 }
             }
-            if !report.ok() {
+            if !report.ok() || !witnesses.problems.is_empty() {
                 std::process::exit(1);
             }
         }

@@ -7,6 +7,7 @@ mod bench;
 mod bench_documents;
 mod config;
 mod demo;
+mod federation_cmd;
 mod ledger_cmd;
 mod mail;
 mod node;
@@ -83,6 +84,12 @@ enum Command {
     Archive {
         #[command(subcommand)]
         command: archive_cmd::ArchiveCommand,
+    },
+    /// Federation between agencies' nodes: create, invite, join, remove;
+    /// queue messages; outbox, inbox and directory.
+    Federation {
+        #[command(subcommand)]
+        command: federation_cmd::FederationCommand,
     },
     /// Vietnamese text, legacy encodings, lunar calendar, holidays and working days.
     Vn {
@@ -214,6 +221,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging(Some(&config));
             let node = Node::open(config).await?;
             archive_cmd::run(&node, command).await
+        }
+        Command::Federation { command } => {
+            let config = Config::load(&cli.node, None)?;
+            init_logging(Some(&config));
+            let node = Node::open(config).await?;
+            federation_cmd::run(&node, command).await
         }
         Command::Verify(args) => {
             // Offline: no node, no configuration; only what the relying

@@ -208,6 +208,9 @@ pub async fn serve(node: Node, on_ready: impl FnOnce(SocketAddr)) -> anyhow::Res
         )
         .await?;
     let state = node.app_state(ledger.clone()).await?;
+    // The federation listener and workers run when the node belongs to a
+    // federation; they stop after the HTTP server, before the ledger.
+    let federation = crate::federation_cmd::start_service(&node, &ledger).await?;
     let (stop_tasks, stopped) = watch::channel(false);
     let tasks = spawn_background_tasks(&node, stopped);
     let app = congso_web::app(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -263,6 +266,9 @@ pub async fn serve(node: Node, on_ready: impl FnOnce(SocketAddr)) -> anyhow::Res
     let _ = stop_tasks.send(true);
     for task in tasks {
         let _ = task.await;
+    }
+    if let Some(federation) = federation {
+        federation.shutdown().await;
     }
     ledger
         .append(
