@@ -143,7 +143,19 @@ pub fn for_each_word(text: &str, mut sink: impl FnMut(Word)) {
 /// The words of `text` as (start, end, folded form, break before), with the
 /// folded form borrowed from one reused buffer: the loop allocates nothing,
 /// which matters when highlighting scans long bodies for every hit.
-pub fn for_each_word_borrowed(text: &str, mut sink: impl FnMut(usize, usize, &str, bool)) {
+pub fn for_each_word_borrowed(text: &str, sink: impl FnMut(usize, usize, &str, bool)) {
+    for_each_word_where(text, |_| true, sink);
+}
+
+/// [`for_each_word_borrowed`] that only folds the words `wanted` accepts
+/// (given the word as written); the others reach `sink` with an empty
+/// folded form. Highlighting uses it to skip folding words that cannot be a
+/// query word (wrong length or first letter).
+pub(crate) fn for_each_word_where(
+    text: &str,
+    mut wanted: impl FnMut(&str) -> bool,
+    mut sink: impl FnMut(usize, usize, &str, bool),
+) {
     let mut pending_break = false;
     let mut start: Option<usize> = None;
     let mut folded = String::new();
@@ -158,6 +170,10 @@ pub fn for_each_word_borrowed(text: &str, mut sink: impl FnMut(usize, usize, &st
             return;
         }
         folded.clear();
+        if !wanted(written) {
+            sink(start, end, "", std::mem::take(pending_break));
+            return;
+        }
         fold_into(written, folded);
         normalise_number(folded);
         if folded.is_empty() {

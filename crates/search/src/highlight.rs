@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use congso_vn::text::fold_into;
+
 /// Words in a snippet window.
 const SNIPPET_WORDS: usize = 36;
 
@@ -46,13 +48,53 @@ struct Spot {
 }
 
 /// Finds the words of `text` and which of them are marked, without
-/// allocating per word.
+/// allocating per word, and folding only the words whose length and first
+/// letter could be those of a marked word.
 fn spots(text: &str, terms: &[&str]) -> Vec<Spot> {
+    let mut lengths = 0u64;
+    let mut initials = 0u32;
+    let mut other_initials = false;
+    for term in terms {
+        let count = term.chars().count();
+        lengths |= 1u64.checked_shl(count as u32).unwrap_or(0);
+        match term.bytes().next() {
+            Some(byte @ b'a'..=b'z') => initials |= 1 << (byte - b'a'),
+            _ => other_initials = true,
+        }
+    }
+    let mut first_folded = String::new();
+    let wanted = |written: &str| {
+        let mut chars = written.chars();
+        let Some(first) = chars.next() else {
+            return false;
+        };
+        if first.is_ascii_digit() || other_initials {
+            // Numbers lose leading zeros when folded; other scripts are rare.
+            return true;
+        }
+        let count = 1 + chars.count();
+        if count >= 64 || lengths & (1u64 << count) == 0 {
+            return false;
+        }
+        let initial = if first.is_ascii() {
+            first.to_ascii_lowercase() as u8
+        } else {
+            first_folded.clear();
+            let mut buffer = [0u8; 4];
+            fold_into(first.encode_utf8(&mut buffer), &mut first_folded);
+            first_folded.bytes().next().unwrap_or(0)
+        };
+        initial.is_ascii_lowercase() && initials & (1 << (initial - b'a')) != 0
+    };
     let mut found = Vec::new();
-    crate::analysis::for_each_word_borrowed(text, |start, end, folded, _| {
+    crate::analysis::for_each_word_where(text, wanted, |start, end, folded, _| {
         // A query has a few dozen terms at most: comparing with each is
         // cheaper than hashing every word of the text.
-        let mark = terms.iter().position(|term| *term == folded);
+        let mark = if folded.is_empty() {
+            None
+        } else {
+            terms.iter().position(|term| *term == folded)
+        };
         found.push(Spot { start, end, mark });
     });
     found

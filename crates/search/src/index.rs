@@ -688,19 +688,16 @@ impl SearchIndex {
                     count_sampled(searcher, &*matching)?
                 };
                 if counted.total >= RELAX_BELOW || required <= least {
+                    let scoring = with_filters(self.scoring_query(planned, required), filters);
                     let pruned = if relaxed {
                         None
                     } else {
-                        self.top_by_union(searcher, planned, &*matching, wanted)?
+                        self.top_by_union(searcher, planned, &*scoring, wanted)?
                     };
                     let top = match pruned {
                         Some(top) => top,
-                        None => {
-                            let scoring =
-                                with_filters(self.scoring_query(planned, required), filters);
-                            searcher
-                                .search(&*scoring, &TopDocs::with_limit(wanted).order_by_score())?
-                        }
+                        None => searcher
+                            .search(&*scoring, &TopDocs::with_limit(wanted).order_by_score())?,
                     };
                     return Ok(Some(Organic { counted, top }));
                 }
@@ -770,10 +767,13 @@ impl SearchIndex {
         Box::new(BooleanQuery::new(clauses))
     }
 
-    /// Every term [`SearchIndex::scoring_query`] scores, as one flat union,
-    /// which tantivy ranks with block-max WAND: it skips the documents that
-    /// cannot reach the top. For a document that matches every unit, the
-    /// union's score is the scoring query's.
+    /// The terms [`SearchIndex::scoring_query`] scores, except the words in
+    /// the folded text, as one flat union, which tantivy ranks with
+    /// block-max WAND (skipping documents that cannot reach the top). The
+    /// folded words are left out because every matching document has them
+    /// all: they are the longest posting lists and add the least to tell
+    /// documents apart, and their share of any score is bounded by
+    /// [`SearchIndex::text_bound`].
     fn union_query(&self, planned: &Plan) -> Box<dyn TantivyQuery> {
         let f = &self.fields;
         let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
@@ -782,7 +782,6 @@ impl SearchIndex {
                 let weight = alternative.weight;
                 match alternative.words.as_slice() {
                     [word] => {
-                        clauses.push((Occur::Should, term(f.text_folded, word, weight)));
                         clauses.push((
                             Occur::Should,
                             term(f.title_folded, word, weight * TITLE_WEIGHT),
@@ -812,25 +811,57 @@ impl SearchIndex {
         Box::new(BooleanQuery::new(clauses))
     }
 
-    /// The best `wanted` documents that `matching` accepts, found among the
-    /// top of [`SearchIndex::union_query`]: if the union's top `k` holds
-    /// `wanted` accepted documents, no accepted document outside it can
-    /// score higher, so the answer is exact. `None` when a few widenings of
-    /// `k` do not find enough (very selective filters), and the caller
-    /// scores exhaustively.
+    /// The most the folded-text terms left out of
+    /// [`SearchIndex::union_query`] can add to a document's score: BM25 of a
+    /// term is below idf × (k1 + 1) = idf × 2.2, and a unit's alternatives
+    /// add up. The idf is computed over every document slot, deleted ones
+    /// included, which can only overestimate it.
+    fn text_bound(&self, searcher: &Searcher, planned: &Plan) -> Result<Score, SearchError> {
+        let slots: u64 = searcher
+            .segment_readers()
+            .iter()
+            .map(|r| u64::from(r.max_doc()))
+            .sum();
+        let mut bound = 0.0f64;
+        for unit in &planned.units {
+            for alternative in &unit.alternatives {
+                if let [word] = alternative.words.as_slice() {
+                    let term = Term::from_field_text(self.fields.text_folded, word);
+                    let frequency = searcher.doc_freq(&term)? as f64;
+                    let idf = (1.0 + (slots as f64 - frequency + 0.5) / (frequency + 0.5)).ln();
+                    bound += f64::from(alternative.weight) * idf * 2.2;
+                }
+            }
+        }
+        Ok((bound * 1.01 + 1e-4) as Score)
+    }
+
+    /// The best `wanted` documents that `scoring` matches, found from the
+    /// top `k` of [`SearchIndex::union_query`]: those candidates are scored
+    /// exactly, and if the `wanted`-th best of them scores at least the
+    /// union's `k`-th score plus [`SearchIndex::text_bound`], no document
+    /// outside the candidates can beat it, so the answer is exact. `k` grows
+    /// until that holds; `None` after a few tries (very selective filters,
+    /// or scores too close), and the caller scores exhaustively.
     fn top_by_union(
         &self,
         searcher: &Searcher,
         planned: &Plan,
-        matching: &dyn TantivyQuery,
+        scoring: &dyn TantivyQuery,
         wanted: usize,
     ) -> Result<Option<Vec<(Score, DocAddress)>>, SearchError> {
         let union = self.union_query(planned);
-        let weight = matching.weight(EnableScoring::disabled_from_searcher(searcher))?;
-        let mut k = (wanted * 4).max(64);
+        let bound = self.text_bound(searcher, planned)?;
+        let weight = scoring.weight(EnableScoring::enabled_from_searcher(searcher))?;
+        let mut k = (2 * wanted).max(32);
         for _ in 0..3 {
             let candidates = searcher.search(&*union, &TopDocs::with_limit(k).order_by_score())?;
             let exhausted = candidates.len() < k;
+            let floor = if exhausted {
+                0.0
+            } else {
+                candidates.last().map_or(0.0, |(score, _)| *score)
+            };
             let mut by_segment: HashMap<SegmentOrdinal, Vec<u32>> = HashMap::new();
             for (_, address) in &candidates {
                 by_segment
@@ -838,27 +869,33 @@ impl SearchIndex {
                     .or_default()
                     .push(address.doc_id);
             }
-            let mut accepted: HashSet<DocAddress> = HashSet::new();
+            let mut scored: Vec<(Score, DocAddress)> = Vec::new();
             for (segment_ord, mut docs) in by_segment {
                 docs.sort_unstable();
                 let reader = searcher.segment_reader(segment_ord);
+                let alive = reader.alive_bitset();
                 let mut scorer = weight.scorer(reader, 1.0)?;
                 for doc in docs {
                     let mut current = scorer.doc();
                     if current < doc {
                         current = scorer.seek(doc);
                     }
-                    if current == doc {
-                        accepted.insert(DocAddress::new(segment_ord, doc));
+                    if current == doc && alive.is_none_or(|a| a.is_alive(doc)) {
+                        scored.push((scorer.score(), DocAddress::new(segment_ord, doc)));
                     }
                 }
             }
-            let kept: Vec<(Score, DocAddress)> = candidates
-                .into_iter()
-                .filter(|(_, address)| accepted.contains(address))
-                .collect();
-            if kept.len() >= wanted || exhausted {
-                return Ok(Some(kept));
+            scored.sort_by(|a, b| {
+                b.0.total_cmp(&a.0)
+                    .then_with(|| a.1.segment_ord.cmp(&b.1.segment_ord))
+                    .then_with(|| a.1.doc_id.cmp(&b.1.doc_id))
+            });
+            let proven = scored
+                .get(wanted.saturating_sub(1))
+                .is_some_and(|(score, _)| *score >= floor + bound);
+            if proven {
+                scored.truncate(wanted);
+                return Ok(Some(scored));
             }
             k *= 8;
         }
