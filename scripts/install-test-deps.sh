@@ -23,7 +23,7 @@ if [ ! -x "$dir/venv/bin/python" ]; then
   python3 -m venv "$dir/venv"
 fi
 if ! "$dir/venv/bin/python" -c 'import pyhanko, moto' 2>/dev/null \
-   || [ "$("$dir/venv/bin/python" -c 'import pyhanko; print(pyhanko.__version__)')" != "0.38.0" ]; then
+   || [ "$("$dir/venv/bin/python" -c 'from importlib.metadata import version; print(version("pyHanko"))' 2>/dev/null)" != "0.38.0" ]; then
   "$dir/venv/bin/pip" install -q --disable-pip-version-check 'pyhanko-cli==0.6.0' 'pyHanko==0.38.0' 'moto[server]==5.2.5'
 fi
 echo "$dir"
