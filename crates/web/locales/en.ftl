@@ -430,3 +430,4 @@ api-token-last-used = Last used
 api-token-revoke = Revoke
 api-token-revoked = Revoked
 api-token-expired = Expired
+doc-verdict-unsigned = Not signed

@@ -430,3 +430,4 @@ api-token-last-used = Dùng lần cuối
 api-token-revoke = Thu hồi
 api-token-revoked = Đã thu hồi
 api-token-expired = Đã hết hạn
+doc-verdict-unsigned = Chưa ký
