@@ -260,7 +260,10 @@ pub async fn serve(node: Node, on_ready: impl FnOnce(SocketAddr)) -> anyhow::Res
     // federation; they stop after the HTTP server, before the ledger.
     let federation = crate::federation_cmd::start_service(&node, &ledger).await?;
     let (stop_tasks, stopped) = watch::channel(false);
-    let tasks = spawn_background_tasks(&node, stopped);
+    let mut tasks = spawn_background_tasks(&node, stopped.clone());
+    if let Ok(service) = state.documents() {
+        tasks.push(spawn_documents_upkeep(service.clone(), stopped));
+    }
     let app = congso_web::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let addr = node.config.listen_addr()?;
 
@@ -340,6 +343,42 @@ fn announce_ready(bound: SocketAddr) {
         ready_ms = process_start().elapsed().as_millis() as u64,
         "congso ready"
     );
+}
+
+/// The documents service's upkeep: at start-up and then every minute, it
+/// appends ledger entries for changes whose append failed or was
+/// interrupted, archives documents whose archiving is due but missing, and
+/// notifies assignees whose assignments have become overdue (once each).
+fn spawn_documents_upkeep(
+    service: congso_docs::Service,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut min_age = Duration::ZERO;
+        loop {
+            match service.reconcile_ledger(min_age).await {
+                Ok(0) => {}
+                Ok(appended) => tracing::info!(appended, "document changes ledgered late"),
+                Err(error) => tracing::warn!(%error, "document ledger reconciliation failed"),
+            }
+            match service.reconcile_archive(1000).await {
+                Ok(0) => {}
+                Ok(archived) => tracing::info!(archived, "documents archived late"),
+                Err(error) => tracing::warn!(%error, "archive reconciliation failed"),
+            }
+            let today = congso_docs::service::vn_date(congso_store::now());
+            match service.remind_overdue(today).await {
+                Ok(0) => {}
+                Ok(reminded) => tracing::info!(reminded, "overdue reminders sent"),
+                Err(error) => tracing::warn!(%error, "overdue reminders failed"),
+            }
+            min_age = Duration::from_secs(60);
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+                _ = stop.changed() => break,
+            }
+        }
+    })
 }
 
 fn spawn_background_tasks(

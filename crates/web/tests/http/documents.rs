@@ -238,6 +238,58 @@ async fn incoming_register_assign_process(db: Db) {
         .await;
     assert_eq!(wrong.status, StatusCode::CONFLICT, "{}", wrong.body);
 
+    // An assignment due in the past shows in the overdue views: the
+    // assignee's own, and the whole agency's for the leader.
+    let late = upload(
+        &mut clerk_client,
+        "/documents/incoming",
+        &incoming_fields("Về việc báo cáo số liệu tháng 10", "126"),
+        &[("file", "cv126.pdf", "application/pdf", &pdf("Cong van 126"))],
+    )
+    .await;
+    let late_id = document_id(&late);
+    let reply = leader_client
+        .submit(
+            &format!("/documents/{late_id}/transition"),
+            &[
+                ("transition", "assign"),
+                ("assignee_user", &specialist.id.to_string()),
+                ("due_date", "2026-01-05"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let mine = specialist_client.get("/documents/overdue").await;
+    assert!(
+        mine.body
+            .contains(&format!("href=\"/documents/{late_id}\"")),
+        "{}",
+        mine.body
+    );
+    assert!(
+        !mine.body.contains(&format!("href=\"/documents/{id}\"")),
+        "done is not overdue"
+    );
+    let all = leader_client.get("/documents/overdue?scope=all").await;
+    assert!(
+        all.body.contains(&format!("href=\"/documents/{late_id}\"")),
+        "{}",
+        all.body
+    );
+    assert!(
+        all.body.contains("Cán bộ chuyen.vien"),
+        "the assignee is named"
+    );
+    let both = [
+        ("transition", "assign"),
+        ("due_working_days", "3"),
+        ("due_date", "2026-01-05"),
+    ];
+    let reply = leader_client
+        .submit(&format!("/documents/{late_id}/transition"), &both)
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+
     // Register export: spreadsheet and CSV of the period.
     let xlsx = clerk_client
         .get("/documents/registers?direction=incoming&from=2026-01-01&until=2026-12-31&format=xlsx")
