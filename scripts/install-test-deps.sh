@@ -22,8 +22,8 @@ fi
 if [ ! -x "$dir/venv/bin/python" ]; then
   python3 -m venv "$dir/venv"
 fi
-if ! "$dir/venv/bin/python" -c 'import pyhanko, moto' 2>/dev/null \
+if ! "$dir/venv/bin/python" -c 'import pyhanko, moto, aiosmtpd' 2>/dev/null \
    || [ "$("$dir/venv/bin/python" -c 'from importlib.metadata import version; print(version("pyHanko"))' 2>/dev/null)" != "0.38.0" ]; then
-  "$dir/venv/bin/pip" install -q --disable-pip-version-check 'pyhanko-cli==0.6.0' 'pyHanko==0.38.0' 'moto[server]==5.2.5'
+  "$dir/venv/bin/pip" install -q --disable-pip-version-check 'pyhanko-cli==0.6.0' 'pyHanko==0.38.0' 'moto[server]==5.2.5' 'aiosmtpd==1.4.6'
 fi
 echo "$dir"

@@ -83,6 +83,11 @@ pub struct Config {
     pub cookie_secure: String,
     /// Directory where outgoing mail is written as `.eml` files.
     pub mail_pickup_dir: String,
+    /// SMTP server for outgoing mail (`smtp://`, `smtps://`, credentials in
+    /// the URL); empty: mail goes to the pickup directory.
+    pub smtp_url: String,
+    /// Sender address of outgoing mail.
+    pub smtp_from: String,
     /// Operator file overriding or extending the official holiday calendar.
     pub holidays_file: String,
     /// External RFC 3161 timestamp authority for signatures (empty: the node's own TSA).
@@ -156,6 +161,8 @@ impl Default for Config {
             tls_key_file: String::new(),
             cookie_secure: "auto".to_owned(),
             mail_pickup_dir: String::new(),
+            smtp_url: String::new(),
+            smtp_from: "congso@localhost".to_owned(),
             holidays_file: String::new(),
             tsa_url: String::new(),
             tsa_timeout_secs: 10,
@@ -345,6 +352,18 @@ impl Config {
                 "is required when blob_store = \"s3\"".to_owned(),
             );
         }
+        check(
+            self.smtp_url.is_empty()
+                || self.smtp_url.starts_with("smtp://")
+                || self.smtp_url.starts_with("smtps://"),
+            "smtp_url",
+            "must start with smtp:// or smtps://".to_owned(),
+        );
+        check(
+            self.smtp_from.parse::<lettre::message::Mailbox>().is_ok(),
+            "smtp_from",
+            format!("{:?} is not a mail address", self.smtp_from),
+        );
         check(
             self.tls_cert_file.is_empty() == self.tls_key_file.is_empty(),
             "tls_cert_file",
@@ -591,6 +610,7 @@ impl Config {
             }
         }
         shown.database_url = congso_store_redact(&shown.database_url);
+        shown.smtp_url = congso_store_redact(&shown.smtp_url);
         toml::to_string(&shown).unwrap_or_default()
     }
 
@@ -631,11 +651,15 @@ mod tests {
             master_key: "c2VjcmV0".into(),
             s3_secret_access_key: "abc".into(),
             database_url: "postgres://u:pw@h/db".into(),
+            smtp_url: "smtps://mailer:smtppw@mail.example.vn:465".into(),
             ..Config::default()
         };
         let shown = config.to_masked_toml();
         assert!(
-            !shown.contains("c2VjcmV0") && !shown.contains("\"abc\"") && !shown.contains("pw@")
+            !shown.contains("c2VjcmV0")
+                && !shown.contains("\"abc\"")
+                && !shown.contains("pw@")
+                && !shown.contains("smtppw")
         );
         assert!(shown.contains("***"));
     }

@@ -260,7 +260,8 @@ pub async fn serve(node: Node, on_ready: impl FnOnce(SocketAddr)) -> anyhow::Res
     // federation; they stop after the HTTP server, before the ledger.
     let federation = crate::federation_cmd::start_service(&node, &ledger).await?;
     let (stop_tasks, stopped) = watch::channel(false);
-    let mut tasks = spawn_background_tasks(&node, stopped.clone());
+    let delivery = crate::mail::Delivery::from_config(&node.config)?;
+    let mut tasks = spawn_background_tasks(&node, delivery, stopped.clone());
     if let Ok(service) = state.documents() {
         tasks.push(spawn_documents_upkeep(service.clone(), stopped));
     }
@@ -383,6 +384,7 @@ fn spawn_documents_upkeep(
 
 fn spawn_background_tasks(
     node: &Node,
+    delivery: crate::mail::Delivery,
     stopped: watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = Vec::new();
@@ -404,11 +406,10 @@ fn spawn_background_tasks(
         }
     }));
     let db = node.db.clone();
-    let pickup = node.config.mail_pickup_dir();
     let mut stop = stopped;
     tasks.push(tokio::spawn(async move {
         loop {
-            if let Err(error) = crate::mail::deliver_pending(&db, &pickup).await {
+            if let Err(error) = crate::mail::deliver_pending(&db, &delivery).await {
                 tracing::warn!(%error, "mail delivery failed");
             }
             tokio::select! {

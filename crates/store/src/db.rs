@@ -98,7 +98,15 @@ pub fn redact_url(url: &str) -> String {
             let _ = parsed.set_password(Some("***"));
             parsed.to_string()
         }
-        _ => url.to_owned(),
+        Ok(_) => url.to_owned(),
+        // Unparseable: never echo what may be credentials; keep the scheme
+        // and what follows the last '@' so the operator still sees the host.
+        Err(_) => match (url.find("://"), url.rfind('@')) {
+            (Some(scheme_end), Some(at)) if at > scheme_end => {
+                format!("{}://***{}", &url[..scheme_end], &url[at..])
+            }
+            _ => url.to_owned(),
+        },
     }
 }
 
@@ -317,5 +325,25 @@ fn describe_connect_error(error: &sqlx::Error) -> String {
             "timed out waiting for a connection (is the server running and reachable?)".to_owned()
         }
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn redaction_hides_passwords_even_in_unparseable_urls() {
+        assert_eq!(
+            redact_url("postgres://u:pw@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/congso.db"),
+            "sqlite://data/congso.db"
+        );
+        let broken = redact_url("smtp://user:secretpw@[::1");
+        assert!(!broken.contains("secretpw"), "{broken}");
+        assert_eq!(broken, "smtp://***@[::1");
     }
 }
