@@ -22,11 +22,11 @@
 use std::path::Path;
 
 use bytes::Bytes;
+use congso_archive::package::PackageSummary;
 use congso_archive::{
     Archive, ArchiveError, ArchiveInput, ArchivedItem, FileContent, FileRole, InputFile,
     SignContent, SignRequest, SignatureFormat, Verdict, VisibleSignature,
 };
-use congso_archive::package::PackageSummary;
 use congso_core::access::Action;
 use congso_core::audit::Actor;
 use congso_store::blob::BlobRef;

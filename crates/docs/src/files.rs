@@ -395,14 +395,19 @@ mod tests {
     #[test]
     fn pdf_tails_are_checked() {
         let check = |tail: &[u8], expected: Option<&str>| {
-            let got = check_pdf_tail("a.pdf", tail).err().map(|error| match error {
-                DocsError::Refused { code, .. } => code,
-                other => panic!("{other}"),
-            });
+            let got = check_pdf_tail("a.pdf", tail)
+                .err()
+                .map(|error| match error {
+                    DocsError::Refused { code, .. } => code,
+                    other => panic!("{other}"),
+                });
             assert_eq!(got, expected, "{}", String::from_utf8_lossy(tail));
         };
         check(b"%PDF-1.7\n...trailer << /Root 1 0 R >>\n%%EOF\n", None);
-        check(b"%PDF-1.7\n...trailer << /Root 1 0 R >>\n%%EO", Some("pdf_corrupt"));
+        check(
+            b"%PDF-1.7\n...trailer << /Root 1 0 R >>\n%%EO",
+            Some("pdf_corrupt"),
+        );
         check(
             b"trailer << /Root 1 0 R /Encrypt 5 0 R >>\nstartxref\n9\n%%EOF",
             Some("pdf_encrypted"),

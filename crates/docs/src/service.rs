@@ -1282,7 +1282,12 @@ impl Service {
         self.attach_prepared(acting, &row, stored.file).await
     }
 
-    async fn attach_prepared(&self, acting: &Acting, row: &DocumentRow, file: NewFile) -> Result<i64> {
+    async fn attach_prepared(
+        &self,
+        acting: &Acting,
+        row: &DocumentRow,
+        file: NewFile,
+    ) -> Result<i64> {
         let id = row.id;
         let hash = file.sha256;
         let mut event = Self::new_event(acting, "file_added");

@@ -940,16 +940,7 @@ pub struct ApiToken {
     pub revoked_at: Option<i64>,
 }
 
-type ApiTokenTuple = (
-    i64,
-    i64,
-    String,
-    String,
-    i64,
-    i64,
-    Option<i64>,
-    Option<i64>,
-);
+type ApiTokenTuple = (i64, i64, String, String, i64, i64, Option<i64>, Option<i64>);
 
 fn api_token_of(row: ApiTokenTuple) -> ApiToken {
     let (id, user_id, name, prefix, created_at, expires_at, last_used_at, revoked_at) = row;
