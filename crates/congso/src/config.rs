@@ -90,6 +90,9 @@ pub struct Config {
     pub smtp_from: String,
     /// Operator file overriding or extending the official holiday calendar.
     pub holidays_file: String,
+    /// Agency's document workflow definition (TOML); empty: the shipped
+    /// Decree 30 defaults.
+    pub workflows_file: String,
     /// External RFC 3161 timestamp authority for signatures (empty: the node's own TSA).
     pub tsa_url: String,
     /// Seconds to wait for the external timestamp authority.
@@ -164,6 +167,7 @@ impl Default for Config {
             smtp_url: String::new(),
             smtp_from: "congso@localhost".to_owned(),
             holidays_file: String::new(),
+            workflows_file: String::new(),
             tsa_url: String::new(),
             tsa_timeout_secs: 10,
             pki_staff_cert_days: 730,

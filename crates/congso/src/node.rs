@@ -151,6 +151,7 @@ impl Node {
         ledger: Ledger,
         pki: congso_archive::NodePki,
     ) -> anyhow::Result<Option<congso_docs::Service>> {
+        let workflows = self.workflows()?;
         let Some(organization) = congso_store::accounts::home_agency(&self.db).await? else {
             return Ok(None);
         };
@@ -172,7 +173,7 @@ impl Node {
             ledger,
             blobs.clone(),
             std::sync::Arc::new(calendar),
-            congso_docs::workflow::Workflows::shipped(),
+            workflows,
             congso_docs::types::TypeRegistry::shipped(),
             congso_docs::service::Agency::from_organization(&organization),
             congso_docs::service::Settings {
@@ -182,6 +183,26 @@ impl Node {
         )
         .with_archive(congso_archive::Archive::new(pki, blobs));
         Ok(Some(service))
+    }
+
+    /// The document workflows: the agency's definition from
+    /// `workflows_file`, else the shipped Decree 30 defaults. A bad file is
+    /// refused with every problem in it, naming the file.
+    pub fn workflows(&self) -> anyhow::Result<congso_docs::workflow::Workflows> {
+        let path = &self.config.workflows_file;
+        if path.is_empty() {
+            return Ok(congso_docs::workflow::Workflows::shipped());
+        }
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("workflows_file: cannot read {path}"))?;
+        congso_docs::workflow::Workflows::from_toml(&text).map_err(|errors| {
+            let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!(
+                "workflows_file {path} is invalid ({} problem(s)):\n  {}",
+                list.len(),
+                list.join("\n  ")
+            )
+        })
     }
 
     /// A password hasher with the configured cost.

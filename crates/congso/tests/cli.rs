@@ -525,6 +525,56 @@ async fn serve_refuses_a_busy_port_clearly() {
 }
 
 #[tokio::test]
+async fn a_bad_workflows_file_stops_the_node_with_every_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = include_str!("../../docs/data/workflow.toml");
+    // Two problems: an unknown state in a transition and a duplicate state.
+    let broken = shipped
+        .replacen("name = \"arrived\"", "name = \"registered\"", 1)
+        .replacen(
+            "[outgoing]",
+            "[[incoming.transitions]]\nname = \"skip\"\nlabel = \"Bỏ qua\"\nfrom = [\"registered\"]\nto = \"nowhere\"\nroles = [\"clerk\"]\neffect = \"none\"\n\n[outgoing]",
+            1,
+        );
+    let file = dir.path().join("workflow.toml");
+    std::fs::write(&file, broken).unwrap();
+    let port = free_port();
+    let output = congso(
+        &[
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+            dir.path().join("data").to_str().unwrap(),
+        ],
+        &[("CONGSO_WORKFLOWS_FILE", file.to_str().unwrap())],
+    );
+    let said = text(&output);
+    assert!(!output.status.success(), "{said}");
+    assert!(
+        said.contains("workflows_file") && said.contains("workflow.toml"),
+        "{said}"
+    );
+    assert!(
+        said.contains("nowhere") && said.contains("defined twice"),
+        "{said}"
+    );
+
+    let missing = congso(
+        &[
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+            dir.path().join("data").to_str().unwrap(),
+        ],
+        &[("CONGSO_WORKFLOWS_FILE", "/nonexistent/workflow.toml")],
+    );
+    assert!(!missing.status.success());
+    assert!(text(&missing).contains("cannot read /nonexistent/workflow.toml"));
+}
+
+#[tokio::test]
 async fn serves_https_with_secure_cookies() {
     let dir = tempfile::tempdir().unwrap();
     // A throwaway CA and a server certificate for 127.0.0.1 (rustls, like
