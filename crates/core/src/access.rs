@@ -270,10 +270,15 @@ pub enum Action {
     DocumentSetClearance,
     /// Install the agency's own workflow definition.
     DocumentWorkflowManage,
+    /// Write portal content and send it for review.
+    PortalEdit,
+    /// Publish, schedule and unpublish portal content; edit the service
+    /// catalogue, categories, synonyms and best bets.
+    PortalPublish,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 31] = [
         Action::AccountView,
         Action::AccountChangePassword,
         Action::AccountManageTwoFactor,
@@ -303,6 +308,8 @@ impl Action {
         Action::DocumentOverdueView,
         Action::DocumentSetClearance,
         Action::DocumentWorkflowManage,
+        Action::PortalEdit,
+        Action::PortalPublish,
     ];
 
     pub fn code(self) -> &'static str {
@@ -336,6 +343,8 @@ impl Action {
             Action::DocumentOverdueView => "document_overdue_view",
             Action::DocumentSetClearance => "document_set_clearance",
             Action::DocumentWorkflowManage => "document_workflow_manage",
+            Action::PortalEdit => "portal_edit",
+            Action::PortalPublish => "portal_publish",
         }
     }
 }
@@ -376,6 +385,11 @@ fn role_permits(role: Role, action: Action) -> bool {
         DocumentRegisterView | DocumentOverdueView => matches!(role, Role::Clerk | Role::Leader),
         DocumentSetClearance => matches!(role, Role::Administrator | Role::SecurityOfficer),
         DocumentWorkflowManage => role == Role::Administrator,
+        // The portal editor writes (specialist, clerk); the leader approves
+        // and publishes (Decree 64 Art. 18: the head of the agency answers
+        // for what the portal publishes).
+        PortalEdit => matches!(role, Role::Clerk | Role::Specialist),
+        PortalPublish => role == Role::Leader,
     }
 }
 
@@ -468,6 +482,7 @@ mod tests {
                         DocumentRegisterView,
                         DocumentExport,
                         DocumentOverdueView,
+                        PortalEdit,
                     ],
                 ]
                 .concat(),
@@ -482,6 +497,7 @@ mod tests {
                         DocumentDraft,
                         DocumentProcess,
                         DocumentAddRendition,
+                        PortalEdit,
                     ],
                 ]
                 .concat(),
@@ -499,6 +515,7 @@ mod tests {
                         DocumentRecall,
                         DocumentRegisterView,
                         DocumentOverdueView,
+                        PortalPublish,
                     ],
                 ]
                 .concat(),

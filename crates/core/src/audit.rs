@@ -60,6 +60,15 @@ pub enum AuditAction {
     FederationMessageRefused,
     FederationCheckpointWitnessed,
     FederationWitnessAlarm,
+    PortalItemSaved,
+    PortalItemSubmitted,
+    PortalItemPublished,
+    PortalItemScheduled,
+    PortalItemUnpublished,
+    PortalItemExpired,
+    PortalImported,
+    PortalServiceSaved,
+    PortalReindexed,
 }
 
 impl AuditAction {
@@ -115,6 +124,15 @@ impl AuditAction {
             AuditAction::FederationMessageRefused => "federation.message_refused",
             AuditAction::FederationCheckpointWitnessed => "federation.checkpoint_witnessed",
             AuditAction::FederationWitnessAlarm => "federation.witness_alarm",
+            AuditAction::PortalItemSaved => "portal.item_saved",
+            AuditAction::PortalItemSubmitted => "portal.item_submitted",
+            AuditAction::PortalItemPublished => "portal.item_published",
+            AuditAction::PortalItemScheduled => "portal.item_scheduled",
+            AuditAction::PortalItemUnpublished => "portal.item_unpublished",
+            AuditAction::PortalItemExpired => "portal.item_expired",
+            AuditAction::PortalImported => "portal.imported",
+            AuditAction::PortalServiceSaved => "portal.service_saved",
+            AuditAction::PortalReindexed => "portal.reindexed",
         }
     }
 }
