@@ -212,7 +212,8 @@ pub async fn serve(node: Node, on_ready: impl FnOnce(SocketAddr)) -> anyhow::Res
     // federation; they stop after the HTTP server, before the ledger.
     let federation = crate::federation_cmd::start_service(&node, &ledger).await?;
     let (stop_tasks, stopped) = watch::channel(false);
-    let tasks = spawn_background_tasks(&node, stopped);
+    let mut tasks = spawn_background_tasks(&node, stopped);
+    tasks.push(crate::portal_cmd::start(&node, &state, &ledger, stop_tasks.subscribe()).await?);
     let app = congso_web::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let addr = node.config.listen_addr()?;
 

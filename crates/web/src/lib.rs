@@ -12,6 +12,7 @@ mod layout;
 mod middleware;
 mod pages;
 pub mod password;
+pub mod portal;
 mod session;
 pub mod totp;
 
@@ -91,6 +92,7 @@ struct StateInner {
     metrics: PrometheusHandle,
     passwords: password::Hasher,
     agency_name: std::sync::RwLock<Option<String>>,
+    portal: std::sync::OnceLock<Arc<congso_portal::Portal>>,
 }
 
 impl AppState {
@@ -118,6 +120,7 @@ impl AppState {
                 metrics,
                 passwords,
                 agency_name: std::sync::RwLock::new(None),
+                portal: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -180,6 +183,32 @@ impl AppState {
             .map_err(AppError::from)
     }
 
+    /// Installs the portal service (the node does this once, with its
+    /// on-disk search index); returns false if one was already installed.
+    pub fn set_portal(&self, portal: Arc<congso_portal::Portal>) -> bool {
+        self.inner.portal.set(portal).is_ok()
+    }
+
+    /// The portal service; without [`AppState::set_portal`], one over this
+    /// database with an in-memory search index.
+    pub fn portal(&self) -> Result<&Arc<congso_portal::Portal>, AppError> {
+        if let Some(portal) = self.inner.portal.get() {
+            return Ok(portal);
+        }
+        let index = congso_search::SearchIndex::open_in_ram()
+            .map_err(|error| AppError::internal(format!("search index: {error}")))?;
+        let portal = congso_portal::Portal::new(
+            self.inner.db.clone(),
+            self.inner.ledger.clone(),
+            Arc::new(index),
+        );
+        let _ = self.inner.portal.set(Arc::new(portal));
+        self.inner
+            .portal
+            .get()
+            .ok_or_else(|| AppError::internal("portal service not installed"))
+    }
+
     fn csrf_key(&self) -> &[u8; 32] {
         &self.inner.csrf_key
     }
@@ -214,5 +243,6 @@ pub fn metrics_handle() -> PrometheusHandle {
 
 /// Builds the whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    middleware::apply(pages::routes(state.clone()), state)
+    let routes = pages::routes(state.clone()).merge(portal::routes(state.clone()));
+    middleware::apply(routes, state)
 }
