@@ -845,8 +845,10 @@ fn service_document(service: &Service) -> Document {
     Document {
         id: service_index_id(&service.code),
         title: service.name.clone(),
+        // Every service is an administrative procedure (thủ tục hành
+        // chính): people search for it with those words.
         body: format!(
-            "{}\n{}\n{}\n{}\n{}\n{}",
+            "Thủ tục hành chính. {}\n{}\n{}\n{}\n{}\n{}",
             service.description,
             service.field,
             service.agency,
