@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import { Harness, ensure, ensureContains, ensureEqual } from './lib/harness.mjs';
 import { selfCheck } from './lib/selfcheck.mjs';
 import { documentChecks } from './documents.mjs';
+import { portalChecks } from './portal.mjs';
 import { TotpClock, totpAtStep } from './lib/totp.mjs';
 import {
   DEMO_PASSWORD, clickAndWait, describeViolations, focusState, launch, layoutState, login, logout,
@@ -445,6 +446,8 @@ try {
   });
 
   await documentChecks({ t, browser, base, shots });
+  // ------------------------------------------------------------ 7. public portal
+  await portalChecks({ t, browser, base, shots });
 } finally {
   await browser.close();
 }

@@ -49,6 +49,31 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Portal search: congso's Vietnamese search side by side with SQLite
+    /// FTS5 (unicode61 remove_diacritics 2) and PostgreSQL full-text search
+    /// with unaccent, on the same corpus and queries: MRR@10, recall@10,
+    /// p50/p99 latency; optionally a synthetic scale run.
+    Search {
+        /// PostgreSQL server for the third engine (a scratch database is
+        /// created and dropped). Also CONGSO_BENCH_DATABASE_URL.
+        #[arg(
+            long = "postgres-url",
+            env = "CONGSO_BENCH_DATABASE_URL",
+            default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+        )]
+        postgres_url: String,
+        /// Leave PostgreSQL out.
+        #[arg(long)]
+        no_postgres: bool,
+        /// Timed rounds over each query set (after one warm-up round).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Also index this many synthetic documents and time queries on them.
+        #[arg(long)]
+        scale: Option<usize>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Documents: PAdES B-T signing (RSA-2048, node TSA in process) and
     /// verification throughput, compared with pyHanko on the same PDFs.
     Documents {
@@ -75,6 +100,27 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             json,
         } => bench_node(seconds, clients, json).await,
         BenchCommand::Vn { json } => crate::vn_cmd::bench(json),
+        BenchCommand::Search {
+            postgres_url,
+            no_postgres,
+            rounds,
+            scale,
+            json,
+        } => {
+            let options = congso_search::bench::BenchOptions {
+                postgres_url: (!no_postgres).then_some(postgres_url),
+                rounds: rounds.max(1),
+                scale,
+                scale_dir: None,
+            };
+            let report = congso_search::bench::run(&options).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{report}");
+            }
+            Ok(())
+        }
         BenchCommand::Documents { docs, json } => {
             let figures = crate::bench_documents::run(docs, json).await?;
             if json {

@@ -253,6 +253,7 @@ pub async fn seed(node: &Node, ledger: &Ledger) -> anyhow::Result<String> {
         }
         secrets::meta_set(&node.db, "demo", "1").await?;
     }
+    crate::demo_portal::seed(node, ledger).await?;
     admin_totp_secret(node).await
 }
 

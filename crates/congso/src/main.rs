@@ -7,11 +7,13 @@ mod bench;
 mod bench_documents;
 mod config;
 mod demo;
+mod demo_portal;
 mod federation_cmd;
 mod ledger_cmd;
 mod mail;
 mod node;
 mod pki_cmd;
+mod portal_cmd;
 mod verify_cmd;
 mod vn_cmd;
 
@@ -90,6 +92,11 @@ enum Command {
     Federation {
         #[command(subcommand)]
         command: federation_cmd::FederationCommand,
+    },
+    /// The public portal: import and export content, rebuild the search index.
+    Portal {
+        #[command(subcommand)]
+        command: portal_cmd::PortalCommand,
     },
     /// Vietnamese text, legacy encodings, lunar calendar, holidays and working days.
     Vn {
@@ -218,6 +225,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging(Some(&config));
             let node = Node::open(config).await?;
             pki_cmd::run(&node, command).await
+        }
+        Command::Portal { command } => {
+            let config = Config::load(&cli.node, None)?;
+            init_logging(Some(&config));
+            let node = Node::open(config).await?;
+            portal_cmd::run(&node, command).await
         }
         Command::Archive { command } => {
             let config = Config::load(&cli.node, None)?;

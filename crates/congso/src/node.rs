@@ -286,6 +286,7 @@ pub async fn serve(node: Node, on_ready: impl FnOnce(SocketAddr)) -> anyhow::Res
     if let Ok(service) = state.documents() {
         tasks.push(spawn_documents_upkeep(service.clone(), stopped));
     }
+    tasks.push(crate::portal_cmd::start(&node, &state, &ledger, stop_tasks.subscribe()).await?);
     let app = congso_web::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let addr = node.config.listen_addr()?;
 

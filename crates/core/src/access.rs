@@ -276,6 +276,11 @@ pub enum Action {
     /// Create and revoke one's own personal API tokens (staff only: the
     /// JSON API serves the agency's own systems and scripts).
     ApiTokenManage,
+    /// Write portal content and send it for review.
+    PortalEdit,
+    /// Publish, schedule and unpublish portal content; edit the service
+    /// catalogue, categories, synonyms and best bets.
+    PortalPublish,
 }
 
 impl Action {
@@ -311,6 +316,8 @@ impl Action {
         Action::DocumentWorkflowManage,
         Action::PkiManage,
         Action::ApiTokenManage,
+        Action::PortalEdit,
+        Action::PortalPublish,
     ];
 
     pub fn code(self) -> &'static str {
@@ -346,6 +353,8 @@ impl Action {
             Action::DocumentWorkflowManage => "document_workflow_manage",
             Action::PkiManage => "pki_manage",
             Action::ApiTokenManage => "api_token_manage",
+            Action::PortalEdit => "portal_edit",
+            Action::PortalPublish => "portal_publish",
         }
     }
 }
@@ -387,6 +396,11 @@ fn role_permits(role: Role, action: Action) -> bool {
         DocumentSetClearance => matches!(role, Role::Administrator | Role::SecurityOfficer),
         DocumentWorkflowManage | PkiManage => role == Role::Administrator,
         ApiTokenManage => role.is_staff(),
+        // The portal editor writes (specialist, clerk); the leader approves
+        // and publishes (Decree 64 Art. 18: the head of the agency answers
+        // for what the portal publishes).
+        PortalEdit => matches!(role, Role::Clerk | Role::Specialist),
+        PortalPublish => role == Role::Leader,
     }
 }
 
@@ -483,6 +497,7 @@ mod tests {
                         DocumentExport,
                         DocumentOverdueView,
                         ApiTokenManage,
+                        PortalEdit,
                     ],
                 ]
                 .concat(),
@@ -498,6 +513,7 @@ mod tests {
                         DocumentProcess,
                         DocumentAddRendition,
                         ApiTokenManage,
+                        PortalEdit,
                     ],
                 ]
                 .concat(),
@@ -516,6 +532,7 @@ mod tests {
                         DocumentRegisterView,
                         DocumentOverdueView,
                         ApiTokenManage,
+                        PortalPublish,
                     ],
                 ]
                 .concat(),

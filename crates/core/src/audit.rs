@@ -62,6 +62,15 @@ pub enum AuditAction {
     FederationWitnessAlarm,
     ApiTokenCreated,
     ApiTokenRevoked,
+    PortalItemSaved,
+    PortalItemSubmitted,
+    PortalItemPublished,
+    PortalItemScheduled,
+    PortalItemUnpublished,
+    PortalItemExpired,
+    PortalImported,
+    PortalServiceSaved,
+    PortalReindexed,
 }
 
 impl AuditAction {
@@ -119,6 +128,15 @@ impl AuditAction {
             AuditAction::FederationWitnessAlarm => "federation.witness_alarm",
             AuditAction::ApiTokenCreated => "auth.api_token.created",
             AuditAction::ApiTokenRevoked => "auth.api_token.revoked",
+            AuditAction::PortalItemSaved => "portal.item_saved",
+            AuditAction::PortalItemSubmitted => "portal.item_submitted",
+            AuditAction::PortalItemPublished => "portal.item_published",
+            AuditAction::PortalItemScheduled => "portal.item_scheduled",
+            AuditAction::PortalItemUnpublished => "portal.item_unpublished",
+            AuditAction::PortalItemExpired => "portal.item_expired",
+            AuditAction::PortalImported => "portal.imported",
+            AuditAction::PortalServiceSaved => "portal.service_saved",
+            AuditAction::PortalReindexed => "portal.reindexed",
         }
     }
 }

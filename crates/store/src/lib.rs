@@ -21,6 +21,7 @@ pub mod federation;
 pub mod ledger;
 pub mod mail;
 pub mod pki;
+pub mod portal;
 pub mod secrets;
 #[doc(hidden)]
 pub mod testing;

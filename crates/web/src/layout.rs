@@ -81,6 +81,12 @@ pub fn format_vn_datetime(micros: i64) -> String {
 
 /// A whole HTML page.
 pub fn page(ctx: &Ctx<'_>, title: &str, body: Markup) -> Markup {
+    page_with_head(ctx, title, html! {}, body)
+}
+
+/// A whole HTML page with extra `<head>` content (metadata, feeds, a
+/// stylesheet of its own).
+pub fn page_with_head(ctx: &Ctx<'_>, title: &str, head: Markup, body: Markup) -> Markup {
     let lang = ctx.visitor.lang;
     let agency = ctx.state.agency_name();
     let site_name = ctx.t("site-name");
@@ -94,6 +100,7 @@ pub fn page(ctx: &Ctx<'_>, title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " — " (agency.as_deref().unwrap_or(&site_name)) }
                 link rel="stylesheet" href=(css_path());
+                (head)
             }
             body {
                 a.skip-link href="#main" { (ctx.t("skip-to-content")) }

@@ -13,6 +13,7 @@ mod layout;
 mod middleware;
 mod pages;
 pub mod password;
+pub mod portal;
 mod session;
 pub mod totp;
 mod upload;
@@ -107,6 +108,7 @@ struct StateInner {
     /// The node PKI built from the configuration; without it the public PKI
     /// endpoints open one with the default settings.
     pki: std::sync::OnceLock<congso_archive::NodePki>,
+    portal: std::sync::OnceLock<Arc<congso_portal::Portal>>,
 }
 
 impl AppState {
@@ -136,6 +138,7 @@ impl AppState {
                 agency_name: std::sync::RwLock::new(None),
                 documents: std::sync::OnceLock::new(),
                 pki: std::sync::OnceLock::new(),
+                portal: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -244,6 +247,32 @@ impl AppState {
             .map_err(AppError::from)
     }
 
+    /// Installs the portal service (the node does this once, with its
+    /// on-disk search index); returns false if one was already installed.
+    pub fn set_portal(&self, portal: Arc<congso_portal::Portal>) -> bool {
+        self.inner.portal.set(portal).is_ok()
+    }
+
+    /// The portal service; without [`AppState::set_portal`], one over this
+    /// database with an in-memory search index.
+    pub fn portal(&self) -> Result<&Arc<congso_portal::Portal>, AppError> {
+        if let Some(portal) = self.inner.portal.get() {
+            return Ok(portal);
+        }
+        let index = congso_search::SearchIndex::open_in_ram()
+            .map_err(|error| AppError::internal(format!("search index: {error}")))?;
+        let portal = congso_portal::Portal::new(
+            self.inner.db.clone(),
+            self.inner.ledger.clone(),
+            Arc::new(index),
+        );
+        let _ = self.inner.portal.set(Arc::new(portal));
+        self.inner
+            .portal
+            .get()
+            .ok_or_else(|| AppError::internal("portal service not installed"))
+    }
+
     fn csrf_key(&self) -> &[u8; 32] {
         &self.inner.csrf_key
     }
@@ -279,7 +308,9 @@ pub fn metrics_handle() -> PrometheusHandle {
 /// Builds the whole HTTP application.
 pub fn app(state: AppState) -> Router {
     middleware::apply(
-        pages::routes(state.clone()).merge(api::routes(state.clone())),
+        pages::routes(state.clone())
+            .merge(api::routes(state.clone()))
+            .merge(portal::routes(state.clone())),
         state,
     )
 }
@@ -292,5 +323,5 @@ pub fn api_routes() -> Vec<(&'static str, &'static str)> {
 
 /// The OpenAPI 3.1 description of the JSON API (`GET /api/openapi.json`).
 pub fn openapi() -> serde_json::Value {
-    api::openapi::document(api::fragments())
+    api::openapi::document(api::all_fragments())
 }

@@ -83,8 +83,27 @@ pub fn fragments() -> Vec<(String, Value)> {
         .collect()
 }
 
+/// Every path item of `/api/openapi.json`: this module's (bearer token)
+/// and the public portal's, whose operations need no authentication.
+pub fn all_fragments() -> Vec<(String, Value)> {
+    let mut all = fragments();
+    for (path, mut item) in crate::portal::openapi_paths() {
+        if let Some(operations) = item.as_object_mut() {
+            for operation in operations.values_mut() {
+                if let Some(operation) = operation.as_object_mut() {
+                    operation
+                        .entry("security")
+                        .or_insert_with(|| serde_json::json!([]));
+                }
+            }
+        }
+        all.push((path, item));
+    }
+    all
+}
+
 async fn openapi_json() -> axum::Json<Value> {
-    axum::Json(openapi::document(fragments()))
+    axum::Json(openapi::document(all_fragments()))
 }
 
 /// Every route as (method, path).

@@ -23,7 +23,6 @@ use crate::AppState;
 
 pub fn routes(state: AppState) -> Router {
     Router::new()
-        .route("/", get(public::home))
         .route("/lang/{code}", get(public::switch_language))
         .route("/static/{file}", get(public::static_file))
         .route("/healthz", get(ops::healthz))

@@ -1,38 +1,17 @@
-//! Public pages: home, language switch, static files.
+//! Public pages: language switch, static files (the home page is the
+//! portal's, `crate::portal`).
 
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
-use maud::html;
 
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::layout::{css_path, page, Ctx, CSS};
+use crate::layout::{css_path, CSS};
 use crate::session::{self, Visitor};
 use crate::AppState;
-
-pub async fn home(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let ctx = Ctx::new(&state, &visitor);
-    let notice = super::notice_from_query(&query);
-    let body = html! {
-        @if let Some(id) = notice { div.notice role="status" { (ctx.t(id)) } }
-        @match state.agency_name() {
-            Some(agency) => { h1 { (ctx.ta("home-welcome", &[("agency", &agency)])) } }
-            None => { h1 { (ctx.t("home-title")) } div.warning { (ctx.t("home-no-agency")) } }
-        }
-        p { (ctx.t("home-intro")) }
-        @if visitor.session.is_none() {
-            p { a.button href="/login" { (ctx.t("nav-login")) } }
-        }
-    };
-    super::private_page(page(&ctx, &ctx.t("home-title"), body))
-}
 
 /// Sets the language cookie and goes back where the visitor was.
 pub async fn switch_language(

@@ -66,9 +66,19 @@ async fn every_route_is_described_and_every_description_served(db: Db) {
         }
     }
     described.sort();
+    // The public portal's operations are described too (no token needed).
+    let portal: Vec<(String, String)> = congso_web::portal::openapi_paths()
+        .into_iter()
+        .flat_map(|(path, item)| {
+            let methods: Vec<String> = item.as_object().unwrap().keys().cloned().collect();
+            methods.into_iter().map(move |method| (method, path.clone()))
+        })
+        .collect();
+    assert!(portal.len() >= 5, "{portal:?}");
     let mut routed: Vec<(String, String)> = congso_web::api_routes()
         .into_iter()
         .map(|(method, path)| (method.to_owned(), path.to_owned()))
+        .chain(portal.iter().cloned())
         .collect();
     routed.sort();
     assert_eq!(
@@ -94,7 +104,21 @@ async fn every_route_is_described_and_every_description_served(db: Db) {
             None,
         )
         .await;
-        if path == "/api/openapi.json" {
+        if portal.contains(&(method.clone(), path.clone())) {
+            assert_eq!(operation["security"], serde_json::json!([]), "{path}");
+            if !path.contains('{') {
+                // Routed and public: never the fallback, a 405 or a 401.
+                assert!(
+                    !matches!(
+                        reply.status,
+                        StatusCode::UNAUTHORIZED | StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+                    ),
+                    "{method} {concrete}: {} {}",
+                    reply.status,
+                    reply.body
+                );
+            }
+        } else if path == "/api/openapi.json" {
             assert_eq!(reply.status, StatusCode::OK);
         } else {
             assert_eq!(
