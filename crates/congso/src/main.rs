@@ -5,6 +5,7 @@ mod admin_cmd;
 mod archive_cmd;
 mod bench;
 mod bench_documents;
+mod bench_exchange;
 mod config;
 mod demo;
 mod federation_cmd;

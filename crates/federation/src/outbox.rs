@@ -75,6 +75,8 @@ pub enum DeliveryState {
 /// A message's delivery status, with the signed receipt once it arrived.
 #[derive(Debug, Clone, Serialize)]
 pub struct DeliveryStatus {
+    /// Position in the outbox (for paging).
+    pub seq: i64,
     pub message_id: String,
     pub recipient: String,
     pub kind: String,
@@ -116,6 +118,7 @@ impl DeliveryStatus {
             receipt_signature: row.receipt_signature.as_ref().map(b64),
             next_attempt_at: matches!(state, DeliveryState::Queued | DeliveryState::Sent)
                 .then_some(row.next_attempt_at),
+            seq: row.seq,
             message_id: row.message_id,
             recipient: row.recipient,
             kind: row.kind,
@@ -423,14 +426,17 @@ fn record_health(inner: &Inner, health: &Mutex<PeerHealth>, recipient: &str, out
     match outcome {
         Outcome::Unreachable => {
             health.failures = health.failures.saturating_add(1);
+            // One failure can be a stale pooled connection; two in a row
+            // without a success in between mean the peer is down.
+            if health.failures < 2 {
+                return;
+            }
             let delay = backoff(
                 inner.settings.retry_base,
                 inner.settings.retry_max,
-                health.failures,
+                health.failures - 1,
             );
-            if health.paused_until.is_none() || health.failures > 1 {
-                tracing::info!(%recipient, failures = health.failures, delay_ms = delay.as_millis() as u64, "federation peer unreachable; pausing its queue");
-            }
+            tracing::info!(%recipient, failures = health.failures, delay_ms = delay.as_millis() as u64, "federation peer unreachable; pausing its queue");
             health.paused_until = Some(tokio::time::Instant::now() + delay);
         }
         Outcome::Delivered | Outcome::Refused => {
