@@ -13,6 +13,7 @@ import fs from 'node:fs';
 
 import { Harness, ensure, ensureContains, ensureEqual } from './lib/harness.mjs';
 import { selfCheck } from './lib/selfcheck.mjs';
+import { documentChecks } from './documents.mjs';
 import { TotpClock, totpAtStep } from './lib/totp.mjs';
 import {
   DEMO_PASSWORD, clickAndWait, describeViolations, focusState, launch, layoutState, login, logout,
@@ -442,6 +443,8 @@ try {
     }
     await context.close();
   });
+
+  await documentChecks({ t, browser, base, shots });
 } finally {
   await browser.close();
 }

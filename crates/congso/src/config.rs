@@ -39,6 +39,10 @@ pub struct Config {
     pub request_body_limit_bytes: u64,
     /// Longest time a request may take, in seconds.
     pub request_timeout_secs: u64,
+    /// Largest accepted document upload in bytes (streamed to the blob store).
+    pub upload_limit_bytes: u64,
+    /// Longest time a document upload may take, in seconds.
+    pub upload_timeout_secs: u64,
     /// Minutes of inactivity after which a session ends.
     pub session_idle_minutes: u64,
     /// Hours after login after which a session ends regardless.
@@ -130,6 +134,8 @@ impl Default for Config {
             log_level: "info".to_owned(),
             request_body_limit_bytes: 10 * 1024 * 1024,
             request_timeout_secs: 30,
+            upload_limit_bytes: 2 * 1024 * 1024 * 1024,
+            upload_timeout_secs: 3600,
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             login_max_failures: 5,
@@ -280,6 +286,16 @@ impl Config {
         check(
             self.request_timeout_secs >= 1,
             "request_timeout_secs",
+            "must be at least 1".to_owned(),
+        );
+        check(
+            self.upload_limit_bytes >= 1024,
+            "upload_limit_bytes",
+            "must be at least 1024".to_owned(),
+        );
+        check(
+            self.upload_timeout_secs >= 1,
+            "upload_timeout_secs",
             "must be at least 1".to_owned(),
         );
         check(

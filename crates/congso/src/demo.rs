@@ -295,3 +295,316 @@ pub fn banner(url: &str, data_dir: &std::path::Path, totp_secret: &str) -> Strin
     text.push_str("================================================================\n");
     text
 }
+
+/// One demo document and the workflow steps it is taken through.
+struct DemoDocument {
+    summary: &'static str,
+    type_code: &'static str,
+    /// Incoming: the sender; outgoing: `None`.
+    sender: Option<(&'static str, &'static str, &'static str, &'static str)>,
+    urgency: congso_docs::model::Urgency,
+    /// The steps after registration (incoming) or drafting (outgoing).
+    steps: &'static [&'static str],
+}
+
+const INCOMING: &[DemoDocument] = &[
+    DemoDocument {
+        summary: "Về việc triển khai Đề án phát triển ứng dụng dữ liệu về dân cư, định danh và xác thực điện tử năm 2027",
+        type_code: "cong-van",
+        sender: Some(("000.00.00.H06", "Ủy ban nhân dân tỉnh Bắc Ninh", "1250", "UBND-KSTT")),
+        urgency: congso_docs::model::Urgency::Urgent,
+        steps: &[],
+    },
+    DemoDocument {
+        summary: "Về việc báo cáo tình hình bảo đảm an toàn thông tin mạng quý IV năm 2026",
+        type_code: "cong-van",
+        sender: Some(("000.00.12.G01", "Cục An toàn thông tin", "845", "CATTT-NCSC")),
+        urgency: congso_docs::model::Urgency::Normal,
+        steps: &["assign"],
+    },
+    DemoDocument {
+        summary: "Về việc góp ý dự thảo Quy chế quản lý, vận hành Trung tâm dữ liệu tỉnh",
+        type_code: "cong-van",
+        sender: Some(("000.00.07.H06", "Sở Tài chính tỉnh Bắc Ninh", "3012", "STC-QLNS")),
+        urgency: congso_docs::model::Urgency::Normal,
+        steps: &["assign", "start"],
+    },
+    DemoDocument {
+        summary: "Kế hoạch tổ chức Ngày Chuyển đổi số tỉnh Bắc Ninh năm 2026",
+        type_code: "ke-hoach",
+        sender: Some(("000.00.00.H06", "Ủy ban nhân dân tỉnh Bắc Ninh", "210", "KH-UBND")),
+        urgency: congso_docs::model::Urgency::Normal,
+        steps: &["assign", "start", "finish"],
+    },
+    DemoDocument {
+        summary: "Về việc cung cấp số liệu thống kê dịch vụ công trực tuyến tháng 10 năm 2026",
+        type_code: "cong-van",
+        sender: Some(("000.00.16.H06", "Văn phòng Ủy ban nhân dân tỉnh", "5521", "VP-KSTT")),
+        urgency: congso_docs::model::Urgency::VeryUrgent,
+        steps: &["assign-overdue"],
+    },
+];
+
+const OUTGOING: &[DemoDocument] = &[
+    DemoDocument {
+        summary: "Về việc đôn đốc cập nhật dữ liệu thủ tục hành chính trên Cổng Dịch vụ công",
+        type_code: "cong-van",
+        sender: None,
+        urgency: congso_docs::model::Urgency::Normal,
+        steps: &[],
+    },
+    DemoDocument {
+        summary: "Báo cáo kết quả thực hiện chuyển đổi số năm 2026 của Sở Thông tin và Truyền thông",
+        type_code: "bao-cao",
+        sender: None,
+        urgency: congso_docs::model::Urgency::Normal,
+        steps: &["submit"],
+    },
+    DemoDocument {
+        summary: "Quyết định ban hành Quy chế bảo đảm an toàn thông tin mạng trong hoạt động của Sở",
+        type_code: "quyet-dinh",
+        sender: None,
+        urgency: congso_docs::model::Urgency::Normal,
+        steps: &["submit", "review"],
+    },
+    DemoDocument {
+        summary: "Kế hoạch tập huấn kỹ năng số cho cán bộ, công chức năm 2027",
+        type_code: "ke-hoach",
+        sender: None,
+        urgency: congso_docs::model::Urgency::Normal,
+        steps: &["submit", "review", "approve"],
+    },
+    DemoDocument {
+        summary: "Về việc cử cán bộ tham gia diễn tập ứng cứu sự cố an toàn thông tin mạng",
+        type_code: "cong-van",
+        sender: None,
+        urgency: congso_docs::model::Urgency::Urgent,
+        steps: &["submit", "review", "approve", "sign"],
+    },
+    DemoDocument {
+        summary: "Quyết định thành lập Tổ công tác triển khai Nền tảng tích hợp, chia sẻ dữ liệu cấp tỉnh",
+        type_code: "quyet-dinh",
+        sender: None,
+        urgency: congso_docs::model::Urgency::Normal,
+        steps: &["submit", "review", "approve", "sign", "issue"],
+    },
+    DemoDocument {
+        summary: "Thông báo lịch tiếp công dân năm 2027 của Sở Thông tin và Truyền thông",
+        type_code: "thong-bao",
+        sender: None,
+        urgency: congso_docs::model::Urgency::Normal,
+        steps: &["submit", "review", "approve", "sign", "issue", "dispatch"],
+    },
+    DemoDocument {
+        summary: "Về việc tạm dừng cung cấp dịch vụ thư điện tử công vụ để bảo trì",
+        type_code: "cong-van",
+        sender: None,
+        urgency: congso_docs::model::Urgency::Normal,
+        steps: &["submit", "review", "approve", "sign", "issue", "recall"],
+    },
+];
+
+/// Seeds documents in both registers at every workflow stage — incoming
+/// ones registered, assigned, being processed, done and overdue; outgoing
+/// ones from draft through review, approval, signing (PAdES with the node
+/// CA and TSA), issue and dispatch, and one recalled — so a new user sees
+/// the whole flow. Runs once, on a node with the demo agency and no
+/// documents yet; every step goes through the documents service, so each
+/// is checked, ledgered and archived exactly as in real use.
+pub async fn seed_documents(node: &Node, ledger: &Ledger) -> anyhow::Result<()> {
+    use congso_docs::files::Upload;
+    use congso_docs::model::{DocumentMetadata, Party, Secrecy, Signer, SigningAuthority};
+    use congso_docs::service::{AssignTo, Due, TransitionRequest};
+    use congso_vn::calendar::Period;
+
+    if secrets::meta_get(&node.db, "demo_documents")
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let pki = crate::pki_cmd::node_pki(node).await?;
+    let Some(service) = node.documents_service(ledger.clone(), pki.clone()).await? else {
+        return Ok(());
+    };
+    let service = &service;
+    let user = |name: &'static str| async move {
+        let credentials = accounts::find_credentials(&node.db, name)
+            .await?
+            .with_context(|| format!("demo account {name} is missing"))?;
+        anyhow::Ok(service.acting(credentials.user.id, "demo").await?)
+    };
+    let clerk = user("vanthu").await?;
+    let specialist = user("chuyenvien").await?;
+    let director = user("giamdoc").await?;
+    let deputy = user("phogiamdoc").await?;
+    let operator = Actor::Operator("demo".to_owned());
+    pki.issue(
+        ledger,
+        &operator,
+        "giamdoc",
+        congso_archive::KeyAlgorithm::EcdsaP256,
+    )
+    .await?;
+    pki.issue(
+        ledger,
+        &operator,
+        "phogiamdoc",
+        congso_archive::KeyAlgorithm::EcdsaP256,
+    )
+    .await?;
+    let today = congso_docs::service::vn_date(congso_store::now());
+    let pdf = |title: &str| congso_archive::samples::text_pdf(title, 1);
+
+    for (index, demo) in INCOMING.iter().enumerate() {
+        let (code, name, number, notation) = demo.sender.context("incoming demo without sender")?;
+        let sender = Party {
+            organ_code: Some(code.to_owned()),
+            name: name.to_owned(),
+        };
+        let metadata = DocumentMetadata {
+            type_code: demo.type_code.to_owned(),
+            issuer: sender.clone(),
+            sender: Some(sender),
+            number: Some(number.to_owned()),
+            notation: Some(notation.to_owned()),
+            issue_date: Some(today - congso_vn::time::Duration::days(3 + index as i64)),
+            summary: demo.summary.to_owned(),
+            urgency: demo.urgency,
+            secrecy: Secrecy::None,
+            page_count: Some(1),
+            ..DocumentMetadata::default()
+        };
+        let bytes = pdf(&format!("{number}/{notation}"));
+        let registered = service
+            .register_incoming(
+                &clerk,
+                metadata,
+                Some(Upload {
+                    name: format!("{number}-{}.pdf", notation.to_lowercase()),
+                    mime: "application/pdf".to_owned(),
+                    reader: bytes.as_slice(),
+                }),
+                Vec::new(),
+            )
+            .await?;
+        let id = registered.document_id;
+        for step in demo.steps {
+            match *step {
+                "assign" | "assign-overdue" => {
+                    let due = if *step == "assign" {
+                        Due::Period(Period::Working(5))
+                    } else {
+                        Due::Date(today - congso_vn::time::Duration::days(7))
+                    };
+                    service
+                        .assign(
+                            &director,
+                            id,
+                            AssignTo {
+                                user_id: Some(specialist.user_id),
+                                unit_id: specialist.unit_id,
+                                due: Some(due),
+                            },
+                            Some("Phòng Bưu chính - Viễn thông chủ trì, tham mưu.".to_owned()),
+                        )
+                        .await?;
+                }
+                step => {
+                    service
+                        .transition(
+                            &specialist,
+                            id,
+                            TransitionRequest {
+                                transition: step.to_owned(),
+                                ..TransitionRequest::default()
+                            },
+                        )
+                        .await?;
+                }
+            }
+        }
+    }
+
+    for (index, demo) in OUTGOING.iter().enumerate() {
+        let leader = if index % 2 == 0 { &director } else { &deputy };
+        let signer = if index % 2 == 0 {
+            Signer {
+                authority: None,
+                on_behalf_of: None,
+                position: Some("GIÁM ĐỐC".to_owned()),
+                full_name: director.display_name.clone(),
+            }
+        } else {
+            Signer {
+                authority: Some(SigningAuthority::Deputy),
+                on_behalf_of: Some("GIÁM ĐỐC".to_owned()),
+                position: Some("PHÓ GIÁM ĐỐC".to_owned()),
+                full_name: deputy.display_name.clone(),
+            }
+        };
+        let metadata = DocumentMetadata {
+            type_code: demo.type_code.to_owned(),
+            summary: demo.summary.to_owned(),
+            signer: Some(signer),
+            recipients: vec![
+                Party {
+                    organ_code: Some("000.00.00.H06".to_owned()),
+                    name: "Ủy ban nhân dân tỉnh Bắc Ninh".to_owned(),
+                },
+                Party {
+                    organ_code: None,
+                    name: "Lưu: VT, BCVT".to_owned(),
+                },
+            ],
+            urgency: demo.urgency,
+            page_count: Some(1),
+            ..DocumentMetadata::default()
+        };
+        let id = service.create_draft(&specialist, metadata).await?;
+        let bytes = pdf(demo.summary);
+        service
+            .attach_file(
+                &specialist,
+                id,
+                congso_docs::files::FileKind::Original,
+                Upload {
+                    name: format!("du-thao-{}.pdf", index + 1),
+                    mime: "application/pdf".to_owned(),
+                    reader: bytes.as_slice(),
+                },
+            )
+            .await?;
+        for step in demo.steps {
+            let actor = match *step {
+                "submit" => &specialist,
+                "issue" | "dispatch" => &clerk,
+                _ => leader,
+            };
+            match *step {
+                "sign" => {
+                    service.sign(actor, id).await?;
+                }
+                "recall" => {
+                    service
+                        .recall(actor, id, "Phát hiện sai sót về thời gian tạm dừng; sẽ ban hành văn bản thay thế.")
+                        .await?;
+                }
+                step => {
+                    service
+                        .transition(
+                            actor,
+                            id,
+                            TransitionRequest {
+                                transition: step.to_owned(),
+                                ..TransitionRequest::default()
+                            },
+                        )
+                        .await?;
+                }
+            }
+        }
+    }
+    secrets::meta_set(&node.db, "demo_documents", "1").await?;
+    Ok(())
+}

@@ -170,6 +170,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let secret = demo::seed(&node, &ledger)
                 .await
                 .context("cannot seed the demo agency")?;
+            demo::seed_documents(&node, &ledger)
+                .await
+                .context("cannot seed the demo documents")?;
             ledger.shutdown().await?;
             let data_dir = node.config.data_dir.clone();
             let public = node.config.public_url.clone();

@@ -116,6 +116,8 @@ impl Node {
             login_lockout: Duration::from_secs(config.login_lockout_minutes * 60),
             request_body_limit: config.request_body_limit_bytes as usize,
             request_timeout: Duration::from_secs(config.request_timeout_secs),
+            upload_limit: config.upload_limit_bytes,
+            upload_timeout: Duration::from_secs(config.upload_timeout_secs),
             default_language: Lang::from_code(&config.language).unwrap_or_default(),
             argon2_memory_kib: config.argon2_memory_kib,
             argon2_iterations: config.argon2_iterations,
@@ -133,7 +135,53 @@ impl Node {
             congso_web::metrics_handle(),
         )?;
         state.refresh_agency().await?;
+        let pki = crate::pki_cmd::node_pki(self).await?;
+        state.set_pki(pki.clone());
+        if let Some(service) = self.documents_service(state.ledger().clone(), pki).await? {
+            state.set_documents(service);
+        }
         Ok(state)
+    }
+
+    /// The documents service of the node's home agency, with the node's
+    /// archive and signing service attached; `None` while the node has no
+    /// agency yet (`congso admin init` creates it).
+    pub async fn documents_service(
+        &self,
+        ledger: Ledger,
+        pki: congso_archive::NodePki,
+    ) -> anyhow::Result<Option<congso_docs::Service>> {
+        let Some(organization) = congso_store::accounts::home_agency(&self.db).await? else {
+            return Ok(None);
+        };
+        let calendar = if self.config.holidays_file.is_empty() {
+            congso_vn::calendar::OfficialCalendar::shipped().clone()
+        } else {
+            let path = &self.config.holidays_file;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read holiday file {path}"))?;
+            congso_vn::calendar::OfficialCalendar::with_overrides(&text)
+                .with_context(|| format!("holiday file {path} is invalid"))?
+        };
+        let blobs = self.blobs()?;
+        let spool_dir = self.config.spool_dir();
+        std::fs::create_dir_all(&spool_dir)
+            .with_context(|| format!("cannot create {}", spool_dir.display()))?;
+        let service = congso_docs::Service::new(
+            self.db.clone(),
+            ledger,
+            blobs.clone(),
+            std::sync::Arc::new(calendar),
+            congso_docs::workflow::Workflows::shipped(),
+            congso_docs::types::TypeRegistry::shipped(),
+            congso_docs::service::Agency::from_organization(&organization),
+            congso_docs::service::Settings {
+                max_upload_bytes: self.config.upload_limit_bytes,
+                spool_dir,
+            },
+        )
+        .with_archive(congso_archive::Archive::new(pki, blobs));
+        Ok(Some(service))
     }
 
     /// A password hasher with the configured cost.
@@ -212,7 +260,10 @@ pub async fn serve(node: Node, on_ready: impl FnOnce(SocketAddr)) -> anyhow::Res
     // federation; they stop after the HTTP server, before the ledger.
     let federation = crate::federation_cmd::start_service(&node, &ledger).await?;
     let (stop_tasks, stopped) = watch::channel(false);
-    let tasks = spawn_background_tasks(&node, stopped);
+    let mut tasks = spawn_background_tasks(&node, stopped.clone());
+    if let Ok(service) = state.documents() {
+        tasks.push(spawn_documents_upkeep(service.clone(), stopped));
+    }
     let app = congso_web::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let addr = node.config.listen_addr()?;
 
@@ -292,6 +343,42 @@ fn announce_ready(bound: SocketAddr) {
         ready_ms = process_start().elapsed().as_millis() as u64,
         "congso ready"
     );
+}
+
+/// The documents service's upkeep: at start-up and then every minute, it
+/// appends ledger entries for changes whose append failed or was
+/// interrupted, archives documents whose archiving is due but missing, and
+/// notifies assignees whose assignments have become overdue (once each).
+fn spawn_documents_upkeep(
+    service: congso_docs::Service,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut min_age = Duration::ZERO;
+        loop {
+            match service.reconcile_ledger(min_age).await {
+                Ok(0) => {}
+                Ok(appended) => tracing::info!(appended, "document changes ledgered late"),
+                Err(error) => tracing::warn!(%error, "document ledger reconciliation failed"),
+            }
+            match service.reconcile_archive(1000).await {
+                Ok(0) => {}
+                Ok(archived) => tracing::info!(archived, "documents archived late"),
+                Err(error) => tracing::warn!(%error, "archive reconciliation failed"),
+            }
+            let today = congso_docs::service::vn_date(congso_store::now());
+            match service.remind_overdue(today).await {
+                Ok(0) => {}
+                Ok(reminded) => tracing::info!(reminded, "overdue reminders sent"),
+                Err(error) => tracing::warn!(%error, "overdue reminders failed"),
+            }
+            min_age = Duration::from_secs(60);
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+                _ = stop.changed() => break,
+            }
+        }
+    })
 }
 
 fn spawn_background_tasks(

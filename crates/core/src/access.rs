@@ -270,10 +270,16 @@ pub enum Action {
     DocumentSetClearance,
     /// Install the agency's own workflow definition.
     DocumentWorkflowManage,
+    /// Issue signing certificates to staff from the node CA, list the
+    /// certificates the node holds and revoke them.
+    PkiManage,
+    /// Create and revoke one's own personal API tokens (staff only: the
+    /// JSON API serves the agency's own systems and scripts).
+    ApiTokenManage,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 31] = [
         Action::AccountView,
         Action::AccountChangePassword,
         Action::AccountManageTwoFactor,
@@ -303,6 +309,8 @@ impl Action {
         Action::DocumentOverdueView,
         Action::DocumentSetClearance,
         Action::DocumentWorkflowManage,
+        Action::PkiManage,
+        Action::ApiTokenManage,
     ];
 
     pub fn code(self) -> &'static str {
@@ -336,6 +344,8 @@ impl Action {
             Action::DocumentOverdueView => "document_overdue_view",
             Action::DocumentSetClearance => "document_set_clearance",
             Action::DocumentWorkflowManage => "document_workflow_manage",
+            Action::PkiManage => "pki_manage",
+            Action::ApiTokenManage => "api_token_manage",
         }
     }
 }
@@ -375,7 +385,8 @@ fn role_permits(role: Role, action: Action) -> bool {
         DocumentAddRendition => matches!(role, Role::Clerk | Role::Specialist),
         DocumentRegisterView | DocumentOverdueView => matches!(role, Role::Clerk | Role::Leader),
         DocumentSetClearance => matches!(role, Role::Administrator | Role::SecurityOfficer),
-        DocumentWorkflowManage => role == Role::Administrator,
+        DocumentWorkflowManage | PkiManage => role == Role::Administrator,
+        ApiTokenManage => role.is_staff(),
     }
 }
 
@@ -437,6 +448,8 @@ mod tests {
                         ConfigView,
                         DocumentSetClearance,
                         DocumentWorkflowManage,
+                        PkiManage,
+                        ApiTokenManage,
                     ],
                 ]
                 .concat(),
@@ -450,6 +463,7 @@ mod tests {
                         LedgerViewEntries,
                         LedgerCheckpoint,
                         ConfigView,
+                        ApiTokenManage,
                     ],
                 ]
                 .concat(),
@@ -468,6 +482,7 @@ mod tests {
                         DocumentRegisterView,
                         DocumentExport,
                         DocumentOverdueView,
+                        ApiTokenManage,
                     ],
                 ]
                 .concat(),
@@ -482,6 +497,7 @@ mod tests {
                         DocumentDraft,
                         DocumentProcess,
                         DocumentAddRendition,
+                        ApiTokenManage,
                     ],
                 ]
                 .concat(),
@@ -499,6 +515,7 @@ mod tests {
                         DocumentRecall,
                         DocumentRegisterView,
                         DocumentOverdueView,
+                        ApiTokenManage,
                     ],
                 ]
                 .concat(),
@@ -507,11 +524,19 @@ mod tests {
                 Role::SecurityOfficer,
                 [
                     &own[..],
-                    &[StaffAreaView, LedgerViewEntries, DocumentSetClearance],
+                    &[
+                        StaffAreaView,
+                        LedgerViewEntries,
+                        DocumentSetClearance,
+                        ApiTokenManage,
+                    ],
                 ]
                 .concat(),
             ),
-            (Role::PrivacyOfficer, [&own[..], &[StaffAreaView]].concat()),
+            (
+                Role::PrivacyOfficer,
+                [&own[..], &[StaffAreaView, ApiTokenManage]].concat(),
+            ),
             (Role::Citizen, own.to_vec()),
         ];
         for (role, allowed) in &table {

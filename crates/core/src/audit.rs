@@ -60,6 +60,8 @@ pub enum AuditAction {
     FederationMessageRefused,
     FederationCheckpointWitnessed,
     FederationWitnessAlarm,
+    ApiTokenCreated,
+    ApiTokenRevoked,
 }
 
 impl AuditAction {
@@ -115,6 +117,8 @@ impl AuditAction {
             AuditAction::FederationMessageRefused => "federation.message_refused",
             AuditAction::FederationCheckpointWitnessed => "federation.checkpoint_witnessed",
             AuditAction::FederationWitnessAlarm => "federation.witness_alarm",
+            AuditAction::ApiTokenCreated => "auth.api_token.created",
+            AuditAction::ApiTokenRevoked => "auth.api_token.revoked",
         }
     }
 }

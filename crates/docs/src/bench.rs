@@ -59,7 +59,9 @@ fn base_file(size: usize) -> Vec<u8> {
         state ^= state << 17;
         bytes.extend_from_slice(&state.to_le_bytes());
     }
-    bytes.truncate(size.max(64));
+    // A PDF ends with its end-of-file marker; registration checks it.
+    bytes.truncate(size.max(64) - 7);
+    bytes.extend_from_slice(b"\n%%EOF\n");
     bytes
 }
 

@@ -37,6 +37,12 @@ pub enum DocsError {
     /// An uploaded file was refused (type, name, content).
     #[error("file refused: {0}")]
     File(String),
+    /// An uploaded file was refused before anything was registered; `code`
+    /// says why (`file_name`, `file_type`, `file_type_mismatch`,
+    /// `file_content_mismatch`, `file_empty`, `pdf_corrupt`,
+    /// `pdf_encrypted`), for the message the user reads.
+    #[error("file refused: {detail}")]
+    Refused { code: &'static str, detail: String },
     /// An upload exceeded the size limit.
     #[error("file is larger than the limit of {limit} bytes")]
     TooLarge { limit: u64 },
@@ -55,6 +61,20 @@ pub enum DocsError {
     Calendar(#[from] congso_vn::calendar::CalendarError),
     #[error("spreadsheet export failed: {0}")]
     Export(String),
+    /// The change is committed but archiving it failed (it is archived
+    /// again by `Service::reconcile_archive`).
+    #[error("document {document_id} changed but archiving it failed: {reason}")]
+    NotArchived { document_id: i64, reason: String },
+    /// The acting user holds no certificate the node can sign with.
+    #[error("{username} has no usable signing certificate: {reason}")]
+    NoSigningCertificate { username: String, reason: String },
+    /// Signing failed for a reason outside the user's file (the timestamp
+    /// authority did not answer, the fresh signature did not verify).
+    #[error("signing failed: {0}")]
+    Signing(String),
+    /// The archive or signing service failed.
+    #[error("archive: {0}")]
+    Archive(String),
     #[error("io error: {0}")]
     Io(#[from] std::io::Error),
     #[error(transparent)]

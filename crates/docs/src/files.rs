@@ -123,6 +123,85 @@ const FILE_TYPES: &[FileType] = &[
     ("zip", &["application/zip"], &[b"PK\x03\x04"]),
 ];
 
+fn refused(code: &'static str, detail: String) -> DocsError {
+    DocsError::Refused { code, detail }
+}
+
+/// How much of a PDF's end is kept while it streams in, to find its
+/// end-of-file marker and its trailer.
+pub const PDF_TAIL_BYTES: usize = 4096;
+
+/// Checks the end of a PDF the way a PDF reader starts: the file must end
+/// with its `%%EOF` marker (else it is truncated or corrupt), and its
+/// trailer must not name an `/Encrypt` dictionary (an encrypted PDF cannot
+/// be read, signed or archived as it is). The whole structure is parsed when
+/// the file is signed; this cheap check refuses the obvious cases at upload,
+/// before anything is registered.
+pub fn check_pdf_tail(name: &str, tail: &[u8]) -> Result<()> {
+    let end = &tail[tail.len().saturating_sub(1024)..];
+    if !end.windows(5).any(|window| window == b"%%EOF") {
+        return Err(refused(
+            "pdf_corrupt",
+            format!("{name:?} is not a complete PDF (no %%EOF marker at its end): it is truncated or corrupt"),
+        ));
+    }
+    if tail.windows(8).any(|window| window == b"/Encrypt") {
+        return Err(refused(
+            "pdf_encrypted",
+            format!("{name:?} is an encrypted PDF; ask the sender for an unencrypted copy"),
+        ));
+    }
+    Ok(())
+}
+
+/// A reader that remembers the last [`PDF_TAIL_BYTES`] it passed on.
+pub struct TailKeeper<R> {
+    inner: R,
+    tail: Vec<u8>,
+}
+
+impl<R> TailKeeper<R> {
+    pub fn new(inner: R) -> Self {
+        TailKeeper {
+            inner,
+            tail: Vec::with_capacity(2 * PDF_TAIL_BYTES),
+        }
+    }
+
+    /// The last bytes read (at most [`PDF_TAIL_BYTES`]).
+    pub fn tail(&self) -> &[u8] {
+        &self.tail[self.tail.len().saturating_sub(PDF_TAIL_BYTES)..]
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for TailKeeper<R> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let std::task::Poll::Ready(Ok(())) = &polled {
+            let fresh = &buf.filled()[before..];
+            let keeper = &mut *self;
+            if fresh.len() >= PDF_TAIL_BYTES {
+                keeper.tail.clear();
+                keeper
+                    .tail
+                    .extend_from_slice(&fresh[fresh.len() - PDF_TAIL_BYTES..]);
+            } else {
+                keeper.tail.extend_from_slice(fresh);
+                if keeper.tail.len() > 2 * PDF_TAIL_BYTES {
+                    let cut = keeper.tail.len() - PDF_TAIL_BYTES;
+                    keeper.tail.drain(..cut);
+                }
+            }
+        }
+        polled
+    }
+}
+
 /// Bytes read ahead to check the signature.
 const MAGIC_LEN: usize = 8;
 
@@ -136,7 +215,8 @@ fn extension(name: &str) -> Option<String> {
 pub fn check_declared(name: &str, declared: &str) -> Result<&'static str> {
     let trimmed = name.trim();
     if trimmed.is_empty() || trimmed.chars().count() > 255 {
-        return Err(DocsError::File(
+        return Err(refused(
+            "file_name",
             "the file name is empty or longer than 255 characters".to_owned(),
         ));
     }
@@ -144,21 +224,28 @@ pub fn check_declared(name: &str, declared: &str) -> Result<&'static str> {
         .chars()
         .any(|c| c.is_control() || c == '/' || c == '\\')
     {
-        return Err(DocsError::File(format!(
-            "the file name {trimmed:?} contains a path separator or a control character"
-        )));
+        return Err(refused(
+            "file_name",
+            format!("the file name {trimmed:?} contains a path separator or a control character"),
+        ));
     }
     let Some(extension) = extension(trimmed) else {
-        return Err(DocsError::File(format!(
-            "the file name {trimmed:?} has no extension; accepted: {}",
-            accepted()
-        )));
+        return Err(refused(
+            "file_type",
+            format!(
+                "the file name {trimmed:?} has no extension; accepted: {}",
+                accepted()
+            ),
+        ));
     };
     let Some((_, mimes, _)) = FILE_TYPES.iter().find(|(ext, _, _)| *ext == extension) else {
-        return Err(DocsError::File(format!(
-            "files of type .{extension} are not accepted; accepted: {}",
-            accepted()
-        )));
+        return Err(refused(
+            "file_type",
+            format!(
+                "files of type .{extension} are not accepted; accepted: {}",
+                accepted()
+            ),
+        ));
     };
     let declared_base = declared
         .split(';')
@@ -169,11 +256,14 @@ pub fn check_declared(name: &str, declared: &str) -> Result<&'static str> {
     // Browsers send application/octet-stream for types they do not know;
     // the content check below still applies.
     if declared_base != "application/octet-stream" && !mimes.contains(&declared_base.as_str()) {
-        return Err(DocsError::File(format!(
-            "the declared type {declared_base:?} does not match the extension .{extension} \
-             (expected {})",
-            mimes.join(" or ")
-        )));
+        return Err(refused(
+            "file_type_mismatch",
+            format!(
+                "the declared type {declared_base:?} does not match the extension .{extension} \
+                 (expected {})",
+                mimes.join(" or ")
+            ),
+        ));
     }
     Ok(mimes[0])
 }
@@ -195,9 +285,10 @@ pub fn check_magic(name: &str, head: &[u8]) -> Result<()> {
     if magics.is_empty() || magics.iter().any(|magic| head.starts_with(magic)) {
         return Ok(());
     }
-    Err(DocsError::File(format!(
-        "the content of {name:?} is not a .{extension} file"
-    )))
+    Err(refused(
+        "file_content_mismatch",
+        format!("the content of {name:?} is not a .{extension} file"),
+    ))
 }
 
 /// Reads the first bytes of an upload to check them, and gives back a
@@ -216,7 +307,7 @@ pub async fn sniff<R: AsyncRead + Unpin>(
         head.extend_from_slice(&buffer[..read]);
     }
     if head.is_empty() {
-        return Err(DocsError::File(format!("{name:?} is empty")));
+        return Err(refused("file_empty", format!("{name:?} is empty")));
     }
     check_magic(name, &head)?;
     Ok(std::io::Cursor::new(head).chain(reader))
@@ -299,6 +390,40 @@ mod tests {
         assert_eq!(received_mime("a.pdf", Some("<script>")), "application/pdf");
         assert_eq!(received_mime("a.pdf", None), "application/pdf");
         assert_eq!(received_mime("a.bin", Some("")), "application/octet-stream");
+    }
+
+    #[test]
+    fn pdf_tails_are_checked() {
+        let check = |tail: &[u8], expected: Option<&str>| {
+            let got = check_pdf_tail("a.pdf", tail).err().map(|error| match error {
+                DocsError::Refused { code, .. } => code,
+                other => panic!("{other}"),
+            });
+            assert_eq!(got, expected, "{}", String::from_utf8_lossy(tail));
+        };
+        check(b"%PDF-1.7\n...trailer << /Root 1 0 R >>\n%%EOF\n", None);
+        check(b"%PDF-1.7\n...trailer << /Root 1 0 R >>\n%%EO", Some("pdf_corrupt"));
+        check(
+            b"trailer << /Root 1 0 R /Encrypt 5 0 R >>\nstartxref\n9\n%%EOF",
+            Some("pdf_encrypted"),
+        );
+    }
+
+    #[tokio::test]
+    async fn tails_are_kept_while_streaming() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let mut keeper = TailKeeper::new(&data[..]);
+        let mut sink = Vec::new();
+        let mut buffer = [0u8; 777];
+        loop {
+            let read = keeper.read(&mut buffer).await.unwrap();
+            if read == 0 {
+                break;
+            }
+            sink.extend_from_slice(&buffer[..read]);
+        }
+        assert_eq!(sink, data);
+        assert_eq!(keeper.tail(), &data[data.len() - PDF_TAIL_BYTES..]);
     }
 
     #[tokio::test]

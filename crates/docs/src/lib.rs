@@ -11,8 +11,11 @@
 //! - [`files`]: upload checks and rendition kinds.
 //! - [`register`]: Decree 30 Appendix IV register rows and their export.
 //! - [`service`]: the [`Service`] the web layer and the command line call.
+//! - [`archiving`]: the glue to the node's signing service and archive: the
+//!   sign step, archiving on registration, issue and dispatch, packages.
 //! - [`bench`]: the registration throughput benchmark.
 
+pub mod archiving;
 pub mod bench;
 pub mod edxml_map;
 pub mod error;

@@ -57,7 +57,7 @@ impl Acting {
         }
     }
 
-    fn actor(&self) -> Actor {
+    pub(crate) fn actor(&self) -> Actor {
         Actor::User(self.username.clone())
     }
 
@@ -92,7 +92,44 @@ pub struct Agency {
 }
 
 impl Agency {
-    fn own(&self) -> OwnOrganization {
+    /// The agency of a node from its organisation record. The place line
+    /// of its documents (`Bắc Ninh`, Decree 30 Art. 8) is taken from the
+    /// last part of the address without its "tỉnh"/"thành phố" prefix, else
+    /// the agency's name; the abbreviation in notations is the short name.
+    pub fn from_organization(organization: &accounts::Organization) -> Agency {
+        let place = organization
+            .address
+            .as_deref()
+            .and_then(|address| address.rsplit(',').next())
+            .map(|part| {
+                let part = part.trim();
+                ["tỉnh ", "Tỉnh ", "thành phố ", "Thành phố ", "TP. ", "TP "]
+                    .iter()
+                    .find_map(|prefix| part.strip_prefix(prefix))
+                    .unwrap_or(part)
+                    .trim()
+                    .to_owned()
+            })
+            .filter(|place| !place.is_empty())
+            .unwrap_or_else(|| organization.name.clone());
+        Agency {
+            organization_id: organization.id,
+            organ_code: organization.organ_code.clone().unwrap_or_default(),
+            name: organization.name.clone(),
+            abbreviation: organization
+                .short_name
+                .clone()
+                .filter(|short| !short.trim().is_empty())
+                .unwrap_or_else(|| "CQ".to_owned()),
+            place,
+            address: organization.address.clone(),
+            email: organization.email.clone(),
+            phone: organization.phone.clone(),
+            website: organization.website.clone(),
+        }
+    }
+
+    pub(crate) fn own(&self) -> OwnOrganization {
         OwnOrganization {
             organ_code: self.organ_code.clone(),
             name: self.name.clone(),
@@ -125,6 +162,8 @@ pub struct Service {
     types: Arc<TypeRegistry>,
     agency: Arc<Agency>,
     settings: Arc<Settings>,
+    /// The node's archive and signing service (see `archiving`).
+    pub(crate) archive: Option<congso_archive::Archive>,
 }
 
 impl std::fmt::Debug for Service {
@@ -149,6 +188,31 @@ pub struct DocumentDetail {
     pub recipient_statuses: Vec<store::RecipientStatusRow>,
     /// The transitions the acting user may take now (name, label).
     pub available: Vec<(String, String)>,
+}
+
+/// An upload already streamed into the blob store and checked, waiting to
+/// be registered or attached ([`Service::store_file`]).
+#[derive(Debug, Clone)]
+pub struct StoredUpload {
+    file: NewFile,
+}
+
+impl StoredUpload {
+    pub fn name(&self) -> &str {
+        &self.file.name
+    }
+
+    pub fn mime(&self) -> &str {
+        &self.file.mime
+    }
+
+    pub fn size(&self) -> u64 {
+        self.file.size
+    }
+
+    pub fn sha256(&self) -> [u8; 32] {
+        self.file.sha256
+    }
 }
 
 /// A registration that went through.
@@ -242,6 +306,10 @@ pub struct SearchQuery {
     pub issue_date_until: Option<Date>,
     pub registered_from: Option<Date>,
     pub registered_until: Option<Date>,
+    /// Only documents in this workflow state.
+    pub state: Option<String>,
+    /// Only documents numbered in this register year.
+    pub register_year: Option<i32>,
     pub limit: u32,
     pub offset: u32,
 }
@@ -276,7 +344,7 @@ pub fn vn_day_start(date: Date) -> i64 {
     i64::try_from(start.unix_timestamp_nanos() / 1000).unwrap_or(0)
 }
 
-fn naive(at: Timestamp) -> chrono::NaiveDateTime {
+pub(crate) fn naive(at: Timestamp) -> chrono::NaiveDateTime {
     let local = vn_datetime(at);
     chrono::NaiveDate::from_ymd_opt(
         local.year(),
@@ -328,6 +396,7 @@ impl Service {
             types: Arc::new(types),
             agency: Arc::new(agency),
             settings: Arc::new(settings),
+            archive: None,
         }
     }
 
@@ -341,6 +410,16 @@ impl Service {
 
     pub fn types(&self) -> &TypeRegistry {
         &self.types
+    }
+
+    /// Where uploads and packages are spooled while they are handled.
+    pub fn spool_dir(&self) -> &std::path::Path {
+        &self.settings.spool_dir
+    }
+
+    /// The largest upload accepted, in bytes.
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.settings.max_upload_bytes
     }
 
     /// Loads a user as an [`Acting`] (roles and clearance from storage).
@@ -402,15 +481,20 @@ impl Service {
         let mut head = Vec::with_capacity(64 * 1024);
         (&mut reader).take(small_max).read_to_end(&mut head).await?;
         let too_large = || DocsError::TooLarge { limit };
+        let is_pdf = mime == "application/pdf";
         let blob = if (head.len() as u64) < small_max {
             if head.len() as u64 > limit {
                 return Err(too_large());
             }
+            if is_pdf {
+                files::check_pdf_tail(&upload.name, &head)?;
+            }
             self.blobs.put_bytes(head.into()).await?
         } else {
-            let whole = std::io::Cursor::new(head).chain(reader);
-            self.blobs
-                .put_reader(whole, Some(limit))
+            let mut whole = files::TailKeeper::new(std::io::Cursor::new(head).chain(reader));
+            let blob = self
+                .blobs
+                .put_reader(&mut whole, Some(limit))
                 .await
                 .map_err(|error| match error {
                     congso_store::StoreError::Invalid(message)
@@ -419,7 +503,14 @@ impl Service {
                         too_large()
                     }
                     other => DocsError::from(other),
-                })?
+                })?;
+            // The blob is stored by now; refused, it is simply never linked
+            // to a document (blobs are content-addressed and shared, so it
+            // is not deleted).
+            if is_pdf {
+                files::check_pdf_tail(&upload.name, whole.tail())?;
+            }
+            blob
         };
         Ok((blob, mime.to_owned(), upload.name.trim().to_owned()))
     }
@@ -521,7 +612,7 @@ impl Service {
         }
     }
 
-    fn parse_metadata(row: &DocumentRow) -> Result<DocumentMetadata> {
+    pub(crate) fn parse_metadata(row: &DocumentRow) -> Result<DocumentMetadata> {
         serde_json::from_str(&row.metadata).map_err(|error| {
             DocsError::Store(congso_store::StoreError::Corrupt(format!(
                 "document {} metadata: {error}",
@@ -530,7 +621,7 @@ impl Service {
         })
     }
 
-    fn direction_of(row: &DocumentRow) -> Result<Direction> {
+    pub(crate) fn direction_of(row: &DocumentRow) -> Result<Direction> {
         Direction::from_code(&row.direction).ok_or_else(|| {
             DocsError::Store(congso_store::StoreError::Corrupt(format!(
                 "document {} has direction {:?}",
@@ -539,7 +630,7 @@ impl Service {
         })
     }
 
-    async fn visible(&self, acting: &Acting, id: i64) -> Result<DocumentRow> {
+    pub(crate) async fn visible(&self, acting: &Acting, id: i64) -> Result<DocumentRow> {
         acting.require(Action::DocumentView)?;
         store::get_document(&self.db, acting.viewer(), id)
             .await?
@@ -617,6 +708,63 @@ impl Service {
         for upload in attachments {
             new_files.push(self.new_file(upload, FileKind::Attachment).await?);
         }
+        self.register_prepared(acting, metadata, new_files, Vec::new(), crate::now())
+            .await
+    }
+
+    /// Checks the metadata of an incoming document without registering it
+    /// (a form or an API call checks it before streaming the file).
+    pub fn check_incoming(&self, acting: &Acting, metadata: &DocumentMetadata) -> Result<()> {
+        acting.require(Action::DocumentRegisterIncoming)?;
+        let errors = metadata.validate(Direction::Incoming, &self.types);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(DocsError::Invalid(errors))
+        }
+    }
+
+    /// Streams an upload into the blob store after the same checks as
+    /// registration (name, type, first bytes, PDF end, size), for a caller
+    /// that receives several files one after the other (a multipart form)
+    /// and registers or attaches them once all have arrived. A stored file
+    /// that is never registered is an unreferenced blob, never part of a
+    /// document.
+    pub async fn store_file<R: AsyncRead + Unpin>(
+        &self,
+        acting: &Acting,
+        upload: Upload<R>,
+        kind: FileKind,
+    ) -> Result<StoredUpload> {
+        if !(acting.roles.permits(Action::DocumentRegisterIncoming)
+            || acting.roles.permits(Action::DocumentDraft))
+        {
+            return Err(DocsError::Forbidden(format!(
+                "{} may not upload document files",
+                acting.username
+            )));
+        }
+        if !matches!(kind, FileKind::Original | FileKind::Attachment) {
+            return Err(DocsError::File(
+                "uploads are originals or attachments; renditions and signed files have their own functions"
+                    .to_owned(),
+            ));
+        }
+        Ok(StoredUpload {
+            file: self.new_file(upload, kind).await?,
+        })
+    }
+
+    /// Registers an incoming document with files stored by
+    /// [`Service::store_file`] (the first original is the document).
+    pub async fn register_incoming_stored(
+        &self,
+        acting: &Acting,
+        metadata: DocumentMetadata,
+        files: Vec<StoredUpload>,
+    ) -> Result<Registered> {
+        self.check_incoming(acting, &metadata)?;
+        let new_files = files.into_iter().map(|stored| stored.file).collect();
         self.register_prepared(acting, metadata, new_files, Vec::new(), crate::now())
             .await
     }
@@ -729,6 +877,14 @@ impl Service {
             source: acting.source.clone(),
         };
         let done = self.registrar.register(registration).await?;
+        // Art. 36 and 38: a received document is archived with the time it
+        // entered the system.
+        self.archive_after(
+            &acting.actor(),
+            done.document_id,
+            crate::archiving::ArchiveStage::Received,
+        )
+        .await?;
         Ok(Registered {
             document_id: done.document_id,
             year: done.year,
@@ -1111,6 +1267,23 @@ impl Service {
             ));
         }
         let file = self.new_file(upload, kind).await?;
+        self.attach_prepared(acting, &row, file).await
+    }
+
+    /// Attaches a file stored by [`Service::store_file`] to a draft.
+    pub async fn attach_stored(
+        &self,
+        acting: &Acting,
+        id: i64,
+        stored: StoredUpload,
+    ) -> Result<i64> {
+        let row = self.visible(acting, id).await?;
+        self.require_editable_draft(acting, &row)?;
+        self.attach_prepared(acting, &row, stored.file).await
+    }
+
+    async fn attach_prepared(&self, acting: &Acting, row: &DocumentRow, file: NewFile) -> Result<i64> {
+        let id = row.id;
         let hash = file.sha256;
         let mut event = Self::new_event(acting, "file_added");
         event.details = details(serde_json::json!({ "name": file.name, "kind": file.kind }));
@@ -1276,7 +1449,7 @@ impl Service {
 
     // ------------------------------------------------------------ workflow
 
-    fn check_step<'a>(
+    pub(crate) fn check_step<'a>(
         &self,
         acting: &Acting,
         row: &DocumentRow,
@@ -1498,6 +1671,16 @@ impl Service {
         let ledger_seq = self
             .record(acting, action, id, applied.event_id, None, ledger_details)
             .await?;
+        // Art. 38: an issued document is archived when it is numbered, and
+        // again with its send time when it is dispatched.
+        let stage = match transition.effect {
+            Effect::Issue => Some(crate::archiving::ArchiveStage::Issued),
+            Effect::Dispatch => Some(crate::archiving::ArchiveStage::Dispatched),
+            _ => None,
+        };
+        if let Some(stage) = stage {
+            self.archive_after(&acting.actor(), id, stage).await?;
+        }
         Ok(TransitionDone {
             document_id: id,
             state: transition.to.clone(),
@@ -1896,6 +2079,8 @@ impl Service {
                 .and_then(|date| date.next_day())
                 .map(vn_day_start),
             terms,
+            states: query.state.iter().cloned().collect(),
+            register_year: query.register_year.map(i64::from),
             include_recalled: true,
             order: Order::Newest,
             limit: if query.limit == 0 {
@@ -2268,6 +2453,10 @@ impl Service {
 
     pub(crate) fn database(&self) -> &Db {
         &self.db
+    }
+
+    pub(crate) fn ledger(&self) -> &Ledger {
+        &self.ledger
     }
 
     // ------------------------------------------------------------ ledger upkeep

@@ -382,7 +382,13 @@ conformance!(
             )
             .await;
         assert!(
-            matches!(wrong_type, Err(DocsError::File(_))),
+            matches!(
+                wrong_type,
+                Err(DocsError::Refused {
+                    code: "file_type_mismatch",
+                    ..
+                })
+            ),
             "{wrong_type:?}"
         );
         // A file whose content is not what its name says.
@@ -395,7 +401,13 @@ conformance!(
             )
             .await;
         assert!(
-            matches!(wrong_content, Err(DocsError::File(_))),
+            matches!(
+                wrong_content,
+                Err(DocsError::Refused {
+                    code: "file_content_mismatch",
+                    ..
+                })
+            ),
             "{wrong_content:?}"
         );
         // A file over the limit (1 MiB in the test node), streamed, not buffered.
@@ -413,6 +425,29 @@ conformance!(
             matches!(too_big, Err(DocsError::TooLarge { limit: 1048576 })),
             "{too_big:?}"
         );
+        // A truncated PDF and an encrypted one: refused before anything is
+        // registered, each with its own reason.
+        for (content, code) in [
+            (&b"%PDF-1.7\n1 0 obj << >> endobj\nxref\n"[..], "pdf_corrupt"),
+            (
+                &b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << /Root 1 0 R /Encrypt 2 0 R >>\n%%EOF\n"[..],
+                "pdf_encrypted",
+            ),
+        ] {
+            let refused = service
+                .register_incoming(
+                    &node.clerk,
+                    incoming("V/v a", "000.00.00.G12", "Bộ Tài chính"),
+                    Some(upload("a.pdf", "application/pdf", content)),
+                    vec![],
+                )
+                .await;
+            assert!(
+                matches!(&refused, Err(DocsError::Refused { code: got, .. }) if *got == code),
+                "{code}: {refused:?}"
+            );
+        }
+        check_nothing("corrupt and encrypted pdfs").await;
         // Someone who is not a clerk.
         let not_clerk = service
             .register_incoming(

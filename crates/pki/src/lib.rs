@@ -67,7 +67,7 @@ pub use error::{Error, Result};
 pub use keys::{verify_signature, DigestAlgorithm, KeyAlgorithm, PrivateKey, SignatureCheckError};
 pub use p12::import_pkcs12;
 pub use pdf::{
-    bench_pades, bench_pades_throwaway, sign_pdf, verify_pdf, PadesBench, PadesOptions, PdfError,
+    bench_pades, bench_pades_throwaway, page_count as pdf_page_count, sign_pdf, verify_pdf, PadesBench, PadesOptions, PdfError,
     VisibleSignature,
 };
 pub use report::{

@@ -922,3 +922,163 @@ pub async fn user_digest(db: &Db, user_id: i64) -> Result<[u8; 32]> {
         serde_json::to_vec(&user).map_err(|error| StoreError::Corrupt(error.to_string()))?;
     Ok(Sha256::digest(&bytes).into())
 }
+
+// ---------------------------------------------------------------- personal API tokens
+
+/// A personal API token as its owner sees it (never the token itself: only
+/// its SHA-256 is stored, and the token is shown once when created).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    /// The first characters of the token, to tell tokens apart.
+    pub prefix: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+type ApiTokenTuple = (
+    i64,
+    i64,
+    String,
+    String,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+
+fn api_token_of(row: ApiTokenTuple) -> ApiToken {
+    let (id, user_id, name, prefix, created_at, expires_at, last_used_at, revoked_at) = row;
+    ApiToken {
+        id,
+        user_id,
+        name,
+        prefix,
+        created_at,
+        expires_at,
+        last_used_at,
+        revoked_at,
+    }
+}
+
+/// Most live tokens one account may hold.
+pub const MAX_API_TOKENS_PER_USER: i64 = 20;
+
+/// Stores a new token (its hash) for `user_id`; refused when the account
+/// already holds [`MAX_API_TOKENS_PER_USER`] live tokens.
+pub async fn create_api_token(
+    db: &Db,
+    user_id: i64,
+    name: &str,
+    token_hash: &[u8],
+    prefix: &str,
+    expires_at: Timestamp,
+) -> Result<i64> {
+    let name: String = name
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(100)
+        .collect();
+    if name.is_empty() {
+        return Err(StoreError::Invalid("a token needs a name".to_owned()));
+    }
+    let now = crate::now().micros();
+    let id = in_tx!(db, |tx| {
+        let live: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL \
+             AND expires_at > $2",
+        )
+        .bind(user_id)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        if live >= MAX_API_TOKENS_PER_USER {
+            return Err(StoreError::Invalid(format!(
+                "an account holds at most {MAX_API_TOKENS_PER_USER} live API tokens; revoke one first"
+            )));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(&name)
+        .bind(token_hash)
+        .bind(prefix)
+        .bind(now)
+        .bind(expires_at.micros())
+        .fetch_one(&mut *tx)
+        .await?;
+        id
+    });
+    Ok(id)
+}
+
+/// The live token with this hash (not revoked, not expired), marking it
+/// used now (at most once a minute, to spare the writer).
+pub async fn use_api_token(db: &Db, token_hash: &[u8], now: Timestamp) -> Result<Option<ApiToken>> {
+    let row: Option<ApiTokenTuple> = on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT id, user_id, name, prefix, created_at, expires_at, last_used_at, revoked_at \
+             FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now.micros())
+        .fetch_optional(pool)
+        .await?
+    });
+    let Some(token) = row.map(api_token_of) else {
+        return Ok(None);
+    };
+    if token
+        .last_used_at
+        .is_none_or(|used| now.micros() - used > 60_000_000)
+    {
+        on_write!(db, |pool| {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now.micros())
+                .bind(token.id)
+                .execute(pool)
+                .await?;
+        });
+    }
+    Ok(Some(token))
+}
+
+/// An account's tokens, newest first (revoked and expired ones included).
+pub async fn list_api_tokens(db: &Db, user_id: i64) -> Result<Vec<ApiToken>> {
+    let rows: Vec<ApiTokenTuple> = on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT id, user_id, name, prefix, created_at, expires_at, last_used_at, revoked_at \
+             FROM api_tokens WHERE user_id = $1 ORDER BY id DESC",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows.into_iter().map(api_token_of).collect())
+}
+
+/// Revokes one of `user_id`'s tokens; `false` when it is not theirs or was
+/// already revoked.
+pub async fn revoke_api_token(db: &Db, user_id: i64, id: i64) -> Result<bool> {
+    let now = crate::now().micros();
+    let updated = on_write!(db, |pool| {
+        sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 \
+             AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(user_id)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(updated == 1)
+}

@@ -2083,3 +2083,46 @@ pub async fn file_terms(db: &Db, document_id: i64, file_id: i64) -> Result<Vec<S
         .await?
     }))
 }
+
+/// A document the archive is behind on: registered (incoming) or issued
+/// (outgoing) documents with fewer archive items recorded in the ledger
+/// than their stage needs (one when received or issued, a second one when
+/// dispatched).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ArchiveDue {
+    pub document_id: i64,
+    pub direction: String,
+    pub dispatched_at: Option<i64>,
+    /// Archive items of the document that the ledger recorded.
+    pub items: i64,
+}
+
+/// Up to `limit` documents of an organisation, with ids above `after`,
+/// whose archiving is due (see [`ArchiveDue`]), in id order.
+pub async fn archive_due(
+    db: &Db,
+    organization_id: i64,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<ArchiveDue>> {
+    Ok(on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT document_id, direction, dispatched_at, items FROM (\
+               SELECT d.id AS document_id, d.direction AS direction, \
+                 d.dispatched_at AS dispatched_at, \
+                 (SELECT COUNT(*) FROM archive_items a WHERE a.document_id = d.id \
+                    AND a.ledger_seq IS NOT NULL) AS items \
+               FROM documents d WHERE d.organization_id = $1 AND d.id > $2 AND \
+                 ((d.direction = 'incoming' AND d.register_number IS NOT NULL) \
+                  OR (d.direction = 'outgoing' AND d.issued_at IS NOT NULL))) t \
+             WHERE t.items < CASE WHEN t.dispatched_at IS NULL THEN 1 \
+                 WHEN t.direction = 'outgoing' THEN 2 ELSE 1 END \
+             ORDER BY t.document_id LIMIT $3",
+        )
+        .bind(organization_id)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await?
+    }))
+}

@@ -185,6 +185,18 @@ fn months_have_29_or_30_days_and_years_12_or_13_months() {
     }
 }
 
+#[test]
+fn the_last_lunar_year_converts_to_its_end() {
+    // Months 11 and 12 of lunar 2199 fall in solar 2200 (a proptest found
+    // 15/11/2199 refused); every day up to the eve of Tết 2200 converts.
+    for (month, day) in [(11, 15), (12, 1), (12, 29)] {
+        let lunar = LunarDate::new(2199, month, day, false);
+        let solar = lunar_to_solar(lunar).unwrap();
+        assert_eq!(solar_to_lunar(solar).unwrap(), lunar, "{lunar:?}");
+    }
+    assert!(lunar_to_solar(LunarDate::new(2200, 1, 1, false)).is_err());
+}
+
 fn supported_date() -> impl Strategy<Value = Date> {
     let first = date(1800, 1, 1);
     let days = (date(2199, 12, 31) - first).whole_days();

@@ -17,6 +17,7 @@ pub struct AppError {
     code: &'static str,
     message_id: &'static str,
     args: Vec<(&'static str, String)>,
+    details: Option<serde_json::Value>,
     log: Option<String>,
 }
 
@@ -26,6 +27,9 @@ pub struct ErrorPage {
     pub code: &'static str,
     pub message_id: &'static str,
     pub args: Vec<(&'static str, String)>,
+    /// Structured details for API clients (field errors, edXML issues),
+    /// sent as `details` beside `error` and `message`.
+    pub details: Option<serde_json::Value>,
 }
 
 impl AppError {
@@ -35,8 +39,15 @@ impl AppError {
             code,
             message_id,
             args: Vec::new(),
+            details: None,
             log: None,
         }
+    }
+
+    /// Structured details for API clients.
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
     }
 
     pub fn arg(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -88,7 +99,9 @@ impl AppError {
 }
 
 pub fn human_bytes(bytes: usize) -> String {
-    if bytes >= 1 << 20 {
+    if bytes >= 1 << 30 && bytes.is_multiple_of(1 << 30) {
+        format!("{} GiB", bytes >> 30)
+    } else if bytes >= 1 << 20 {
         format!("{} MiB", bytes >> 20)
     } else if bytes >= 1 << 10 {
         format!("{} KiB", bytes >> 10)
@@ -122,7 +135,136 @@ impl IntoResponse for AppError {
             code: self.code,
             message_id: self.message_id,
             args: self.args,
+            details: self.details,
         });
         response
+    }
+}
+
+impl From<congso_docs::DocsError> for AppError {
+    fn from(error: congso_docs::DocsError) -> Self {
+        use congso_docs::DocsError;
+        match error {
+            DocsError::Forbidden(reason) => {
+                tracing::info!(%reason, "document action refused");
+                AppError::forbidden()
+            }
+            DocsError::NotFound(_) => {
+                AppError::new(StatusCode::NOT_FOUND, "not_found", "doc-error-not-found")
+            }
+            DocsError::Invalid(errors) => {
+                let list = errors
+                    .iter()
+                    .map(|error| error.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                AppError::new(StatusCode::BAD_REQUEST, "invalid", "doc-error-invalid")
+                    .arg("problems", list)
+                    .details(serde_json::json!({ "fields": errors }))
+            }
+            DocsError::Duplicate(first) => {
+                AppError::new(StatusCode::CONFLICT, "duplicate", "doc-error-duplicate")
+                    .arg("id", first.document_id.to_string())
+                    .arg(
+                        "number",
+                        first
+                            .arrival_number
+                            .map(|number| number.to_string())
+                            .unwrap_or_else(|| "—".to_owned()),
+                    )
+                    .arg(
+                        "year",
+                        first.year.map(|year| year.to_string()).unwrap_or_default(),
+                    )
+                    .details(serde_json::json!({
+                        "document_id": first.document_id,
+                        "arrival_number": first.arrival_number,
+                        "year": first.year,
+                    }))
+            }
+            DocsError::Conflict(reason) => {
+                AppError::new(StatusCode::CONFLICT, "conflict", "doc-error-conflict")
+                    .arg("reason", reason)
+            }
+            DocsError::Workflow(reason) => {
+                AppError::new(StatusCode::CONFLICT, "workflow", "doc-error-workflow")
+                    .arg("reason", reason)
+            }
+            DocsError::File(reason) => {
+                AppError::new(StatusCode::BAD_REQUEST, "file_refused", "doc-error-file")
+                    .arg("reason", reason)
+            }
+            DocsError::Refused { code, detail } => {
+                let (status, message_id) = match code {
+                    "file_type" | "file_type_mismatch" | "file_content_mismatch" => {
+                        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "doc-error-file-type")
+                    }
+                    "pdf_corrupt" => (StatusCode::BAD_REQUEST, "doc-error-pdf-corrupt"),
+                    "pdf_encrypted" => (StatusCode::BAD_REQUEST, "doc-error-pdf-encrypted"),
+                    "file_empty" => (StatusCode::BAD_REQUEST, "doc-error-file-empty"),
+                    _ => (StatusCode::BAD_REQUEST, "doc-error-file"),
+                };
+                AppError::new(status, code, message_id).arg("reason", detail)
+            }
+            DocsError::TooLarge { limit } => {
+                AppError::too_large(usize::try_from(limit).unwrap_or(usize::MAX))
+            }
+            DocsError::Edxml(error) => AppError::new(
+                StatusCode::BAD_REQUEST,
+                "edxml_unreadable",
+                "doc-error-edxml",
+            )
+            .arg("reason", error.to_string()),
+            DocsError::EdxmlRejected(issues) => {
+                let list = issues
+                    .iter()
+                    .filter(|issue| issue.severity == congso_edxml::Severity::Error)
+                    .map(|issue| format!("{}: {}", issue.path, issue.message))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                AppError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "edxml_rejected",
+                    "doc-error-edxml-rejected",
+                )
+                .arg("problems", list)
+                .details(serde_json::json!({ "issues": issues }))
+            }
+            DocsError::NoSigningCertificate { username, reason } => {
+                tracing::info!(%username, %reason, "no signing certificate");
+                AppError::new(
+                    StatusCode::CONFLICT,
+                    "no_signing_certificate",
+                    "doc-error-no-certificate",
+                )
+                .arg("reason", reason)
+            }
+            DocsError::Signing(reason) => AppError {
+                log: Some(reason.clone()),
+                ..AppError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "signing_failed",
+                    "doc-error-signing",
+                )
+            },
+            DocsError::NotLedgered {
+                document_id,
+                reason,
+            }
+            | DocsError::NotArchived {
+                document_id,
+                reason,
+            } => AppError {
+                log: Some(format!("document {document_id}: {reason}")),
+                ..AppError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "recorded_later",
+                    "doc-error-recorded-later",
+                )
+                .arg("id", document_id.to_string())
+            },
+            DocsError::Calendar(error) => AppError::bad_request(error.to_string()),
+            other => AppError::internal(other.to_string()),
+        }
     }
 }

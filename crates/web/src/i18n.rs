@@ -98,6 +98,23 @@ impl I18n {
         self.tr_args(lang, id, &[])
     }
 
+    /// The message `id` in exactly `lang`, if that language defines it (no
+    /// fallback, no warning): for labels that come from agency data and
+    /// have a translation only when they are the shipped ones.
+    pub fn lookup(&self, lang: Lang, id: &str) -> Option<String> {
+        let bundle = match lang {
+            Lang::Vi => &self.vi,
+            Lang::En => &self.en,
+        };
+        let pattern = bundle.get_message(id)?.value()?;
+        let mut errors = Vec::new();
+        Some(
+            bundle
+                .format_pattern(pattern, None, &mut errors)
+                .into_owned(),
+        )
+    }
+
     /// The message `id` with named arguments.
     pub fn tr_args(&self, lang: Lang, id: &str, args: &[(&str, &str)]) -> String {
         let mut fluent_args = FluentArgs::new();

@@ -5,6 +5,7 @@
 //! in-process with `tower::ServiceExt::oneshot`, and the binary serves the
 //! same router over TCP or TLS.
 
+mod api;
 mod csrf;
 mod error;
 pub mod i18n;
@@ -14,6 +15,7 @@ mod pages;
 pub mod password;
 mod session;
 pub mod totp;
+mod upload;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,10 +46,16 @@ pub struct WebSettings {
     pub login_max_failures: i64,
     /// How long a locked login name stays locked.
     pub login_lockout: Duration,
-    /// Largest request body accepted, in bytes.
+    /// Largest request body accepted, in bytes (document uploads excepted).
     pub request_body_limit: usize,
-    /// Longest time a request may take.
+    /// Longest time a request may take (document uploads excepted).
     pub request_timeout: Duration,
+    /// Largest document upload accepted (the upload routes of the pages and
+    /// the API), in bytes; uploads are streamed to the blob store, never
+    /// held in memory.
+    pub upload_limit: u64,
+    /// Longest time a document upload may take.
+    pub upload_timeout: Duration,
     /// Language for visitors who have not chosen one.
     pub default_language: Lang,
     /// Argon2id memory cost in KiB (OWASP minimum 19 MiB = 19456).
@@ -67,6 +75,8 @@ impl Default for WebSettings {
             login_lockout: Duration::from_secs(15 * 60),
             request_body_limit: 10 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            upload_limit: 2 * 1024 * 1024 * 1024,
+            upload_timeout: Duration::from_secs(3600),
             default_language: Lang::Vi,
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
@@ -91,6 +101,12 @@ struct StateInner {
     metrics: PrometheusHandle,
     passwords: password::Hasher,
     agency_name: std::sync::RwLock<Option<String>>,
+    /// The documents service (with the node's archive and signing service),
+    /// attached once the node has an agency.
+    documents: std::sync::OnceLock<congso_docs::Service>,
+    /// The node PKI built from the configuration; without it the public PKI
+    /// endpoints open one with the default settings.
+    pki: std::sync::OnceLock<congso_archive::NodePki>,
 }
 
 impl AppState {
@@ -118,6 +134,8 @@ impl AppState {
                 metrics,
                 passwords,
                 agency_name: std::sync::RwLock::new(None),
+                documents: std::sync::OnceLock::new(),
+                pki: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -148,6 +166,52 @@ impl AppState {
 
     pub fn passwords(&self) -> &password::Hasher {
         &self.inner.passwords
+    }
+
+    /// Attaches the documents service (built by the node with its archive
+    /// and PKI, see `congso_docs::archiving`). Only the first call counts;
+    /// returns whether this one did.
+    pub fn set_documents(&self, service: congso_docs::Service) -> bool {
+        self.inner.documents.set(service).is_ok()
+    }
+
+    /// Attaches the node PKI built from the configuration (CRL address,
+    /// staff certificate validity, external TSA). Only the first call counts.
+    pub fn set_pki(&self, pki: congso_archive::NodePki) -> bool {
+        self.inner.pki.set(pki).is_ok()
+    }
+
+    /// The documents service, or 503 when the node has none yet (no agency).
+    pub fn documents(&self) -> Result<&congso_docs::Service, AppError> {
+        self.inner.documents.get().ok_or_else(|| {
+            AppError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "documents_unavailable",
+                "error-documents-unavailable",
+            )
+        })
+    }
+
+    /// Whether the documents service is attached.
+    pub fn has_documents(&self) -> bool {
+        self.inner.documents.get().is_some()
+    }
+
+    /// The node PKI: the configured one, else one opened with defaults.
+    pub async fn pki(&self) -> Result<congso_archive::NodePki, AppError> {
+        if let Some(pki) = self.inner.pki.get() {
+            return Ok(pki.clone());
+        }
+        congso_archive::NodePki::open(
+            &self.inner.db,
+            &self.inner.sealer,
+            congso_archive::PkiSettings::default(),
+        )
+        .await
+        .map_err(|error| match error {
+            congso_archive::ArchiveError::Store(store) => AppError::from(store),
+            other => AppError::internal(other.to_string()),
+        })
     }
 
     /// The home agency's name, shown in every page header.
@@ -214,5 +278,19 @@ pub fn metrics_handle() -> PrometheusHandle {
 
 /// Builds the whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    middleware::apply(pages::routes(state.clone()), state)
+    middleware::apply(
+        pages::routes(state.clone()).merge(api::routes(state.clone())),
+        state,
+    )
+}
+
+/// Every route of the JSON API as (method, path), in the router's path
+/// syntax; the OpenAPI description names each one (checked by a test).
+pub fn api_routes() -> Vec<(&'static str, &'static str)> {
+    api::route_table()
+}
+
+/// The OpenAPI 3.1 description of the JSON API (`GET /api/openapi.json`).
+pub fn openapi() -> serde_json::Value {
+    api::openapi::document(api::fragments())
 }

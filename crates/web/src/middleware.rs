@@ -13,7 +13,6 @@ use congso_core::audit::AuditAction;
 use congso_store::accounts;
 use congso_store::ledger::NewEntry;
 use tower_http::compression::CompressionLayer;
-use tower_http::timeout::TimeoutLayer;
 
 use crate::error::{AppError, ErrorPage};
 use crate::i18n::Lang;
@@ -21,22 +20,48 @@ use crate::session::{self, ActiveSession, Visitor};
 use crate::AppState;
 
 /// Wraps the router in the middleware stack (the last layer added runs
-/// first): metrics, security headers, compression, timeout, body limit, then
-/// the visitor middleware closest to the handlers.
+/// first): metrics, security headers, compression, body limit, the visitor
+/// middleware, then the timeout closest to the handlers (inside the visitor,
+/// so a timeout is rendered as a page like any other error).
+///
+/// Document uploads (see `upload::is_upload`) have their own body limit and
+/// timeout: a 2 GB scan is streamed to the blob store, which takes longer
+/// than any ordinary request should.
 pub fn apply(router: axum::Router, state: AppState) -> axum::Router {
     let settings = state.settings().clone();
     router
+        .layer(from_fn_with_state(state.clone(), timeout))
         .layer(from_fn_with_state(state.clone(), visitor))
         .layer(axum::extract::DefaultBodyLimit::max(
             settings.request_body_limit,
         ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            settings.request_timeout,
-        ))
         .layer(CompressionLayer::new())
         .layer(from_fn_with_state(state, security_headers))
         .layer(from_fn(track_metrics))
+}
+
+/// The body limit of a request: uploads have their own.
+fn body_limit(state: &AppState, method: &Method, path: &str) -> u64 {
+    let settings = state.settings();
+    if crate::upload::is_upload(method, path) {
+        settings.upload_limit
+    } else {
+        settings.request_body_limit as u64
+    }
+}
+
+/// Ends a request that takes longer than its time limit with 408.
+async fn timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let settings = state.settings();
+    let limit = if crate::upload::is_upload(request.method(), request.uri().path()) {
+        settings.upload_timeout
+    } else {
+        settings.request_timeout
+    };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
 }
 
 /// Counts requests and their latency per route and status.
@@ -88,7 +113,7 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
 /// Loads the visitor (language, session), enforces the body limit and CSRF
 /// on state-changing requests, and renders error pages.
 async fn visitor(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let limit = state.settings().request_body_limit;
+    let limit = body_limit(&state, request.method(), request.uri().path());
     let declared_length = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -130,10 +155,17 @@ async fn visitor(State(state): State<AppState>, request: Request, next: Next) ->
         && visitor.session.is_none();
     parts.extensions.insert(visitor.clone());
 
-    let mut response = if declared_length.is_some_and(|length| length > limit as u64) {
-        AppError::too_large(limit).into_response()
+    let limit_text = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut response = if declared_length.is_some_and(|length| length > limit) {
+        // Refused from the declared length alone: not one byte of the body
+        // is read.
+        AppError::too_large(limit_text).into_response()
     } else if needs_csrf(&parts.method, parts.uri.path()) {
-        match check_csrf(&state, &visitor, parts, body, limit).await {
+        // A form body is buffered to find its token, so it keeps the
+        // ordinary limit even on an upload route (uploads are multipart and
+        // carry their token in the query or a header).
+        let form_limit = state.settings().request_body_limit;
+        match check_csrf(&state, &visitor, parts, body, form_limit).await {
             Ok(request) => next.run(request).await,
             Err(response) => response,
         }
@@ -151,7 +183,7 @@ async fn visitor(State(state): State<AppState>, request: Request, next: Next) ->
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE
         && response.extensions().get::<ErrorPage>().is_none()
     {
-        response = AppError::too_large(limit).into_response();
+        response = AppError::too_large(limit_text).into_response();
     }
     if response.status() == StatusCode::REQUEST_TIMEOUT
         && response.extensions().get::<ErrorPage>().is_none()

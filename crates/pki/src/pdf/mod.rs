@@ -180,6 +180,14 @@ fn field_names(doc: &Document, fields: &[Object], out: &mut Vec<Vec<u8>>, depth:
     }
 }
 
+/// The number of pages of a PDF (for placing a visible signature on the
+/// last page, where Decree 30 puts the signer's block). Refuses what
+/// [`sign_pdf`] refuses: corrupt, encrypted or oversized files.
+pub fn page_count(pdf: &[u8]) -> Result<u32> {
+    let doc = load(pdf)?;
+    Ok(u32::try_from(doc.get_pages().len()).unwrap_or(u32::MAX))
+}
+
 /// Signs `pdf` at PAdES B-T (B-B without a timestamper) and returns the
 /// signed file: the original bytes followed by one incremental update.
 pub fn sign_pdf(

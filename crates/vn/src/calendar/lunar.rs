@@ -299,11 +299,21 @@ impl LunarCalendar {
             month_11 = next_month_11;
         }
         starts.push(month_11);
+        // Lunar year LAST_YEAR ends in the solar year after it (its months
+        // 11 and 12 fall in December and January): the range runs to the eve
+        // of the next Tết so that every day of every supported lunar year
+        // converts both ways.
+        let last_day = labels
+            .iter()
+            .position(|label| *label == (LAST_YEAR + 1, 1, false))
+            .map_or(julian_day(LAST_YEAR, Month::December, 31), |index| {
+                starts[index] - 1
+            });
         LunarCalendar {
             starts,
             labels,
             first_day: julian_day(FIRST_YEAR, Month::January, 1),
-            last_day: julian_day(LAST_YEAR, Month::December, 31),
+            last_day,
         }
     }
 
@@ -501,7 +511,9 @@ mod tests {
             Err(LunarError::DateOutOfRange(date(1799, 12, 31)))
         );
         assert!(solar_to_lunar(date(2199, 12, 31)).is_ok());
-        assert!(solar_to_lunar(date(2200, 1, 1)).is_err());
+        // The range ends on the eve of Tết 2200 (the end of lunar 2199).
+        assert!(solar_to_lunar(date(2200, 1, 1)).is_ok());
+        assert!(solar_to_lunar(date(2200, 3, 1)).is_err());
         assert_eq!(tet(2200), Err(LunarError::YearOutOfRange(2200)));
         assert_eq!(tet(1800).unwrap(), date(1800, 1, 25));
     }

@@ -63,6 +63,9 @@ pub async fn overview(
         }
         h2 { (ctx.t("account-password-title")) }
         p { a href="/account/password" { (ctx.t("account-password-title")) } }
+        @if user.roles.permits(Action::ApiTokenManage) {
+            p { a href="/account/api-tokens" { (ctx.t("api-tokens-title")) } }
+        }
         h2 { (ctx.t("account-2fa")) }
         @if user.has_totp {
             @if user.roles.contains(Role::Administrator) {
@@ -429,6 +432,7 @@ pub async fn staff_home(
         h2 { (ctx.t("staff-your-roles")) }
         ul { @for role in user.roles.iter() { li { (ctx.role_name(role)) } } }
         ul {
+            @if user.roles.permits(Action::DocumentView) { li { a href="/documents" { (ctx.t("nav-documents")) } } }
             @if user.roles.permits(Action::UserList) { li { a href="/admin/users" { (ctx.t("nav-admin-users")) } } }
             @if user.roles.permits(Action::LedgerViewEntries) { li { a href="/admin/ledger" { (ctx.t("nav-admin-ledger")) } } }
             li { a href="/account" { (ctx.t("nav-account")) } }

@@ -2,7 +2,9 @@
 
 mod account;
 mod admin;
+mod api_tokens;
 mod auth;
+pub(crate) mod documents;
 mod ledger;
 mod ops;
 mod pki;
@@ -43,6 +45,11 @@ pub fn routes(state: AppState) -> Router {
         )
         .route("/account", get(account::overview))
         .route(
+            "/account/api-tokens",
+            get(api_tokens::list).post(api_tokens::create),
+        )
+        .route("/account/api-tokens/{id}/revoke", post(api_tokens::revoke))
+        .route(
             "/account/password",
             get(account::password_form).post(account::change_password),
         )
@@ -76,6 +83,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/pki/ca.pem", get(pki::ca_certificate))
         .route("/pki/crl", get(pki::crl))
         .route("/tsa", post(pki::timestamp))
+        .merge(documents::routes(state.settings().upload_limit))
         .fallback(fallback)
         .with_state(state)
 }
@@ -127,11 +135,11 @@ pub fn render_error(
         .collect();
     let message = state.i18n().tr_args(visitor.lang, error.message_id, &args);
     let mut response = if wants_json(visitor, accept) {
-        (
-            status,
-            axum::Json(serde_json::json!({ "error": error.code, "message": message })),
-        )
-            .into_response()
+        let mut body = serde_json::json!({ "error": error.code, "message": message });
+        if let Some(details) = &error.details {
+            body["details"] = details.clone();
+        }
+        (status, axum::Json(body)).into_response()
     } else {
         let ctx = Ctx::new(state, visitor);
         let body = html! {
@@ -146,7 +154,12 @@ pub fn render_error(
             .into_response()
     };
     // Keep headers the handler set on purpose (cookies, Retry-After).
-    for name in [header::SET_COOKIE, header::RETRY_AFTER, header::ALLOW] {
+    for name in [
+        header::SET_COOKIE,
+        header::RETRY_AFTER,
+        header::ALLOW,
+        header::WWW_AUTHENTICATE,
+    ] {
         for value in original_headers.get_all(&name) {
             response.headers_mut().append(name.clone(), value.clone());
         }

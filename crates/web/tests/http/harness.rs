@@ -58,6 +58,9 @@ pub struct Harness {
     pub sealer: Sealer,
     pub csrf_key: [u8; 32],
     pub agency_id: i64,
+    /// The node PKI and documents service, when built `with_documents`.
+    pub pki: Option<congso_archive::NodePki>,
+    pub documents: Option<congso_docs::Service>,
     app: Router,
     hasher: congso_web::password::Hasher,
     _dir: tempfile::TempDir,
@@ -90,6 +93,16 @@ impl Harness {
 
     /// A node whose settings `adjust` changes first.
     pub async fn with(db: Db, adjust: impl FnOnce(&mut WebSettings)) -> Harness {
+        Harness::build(db, adjust, false).await
+    }
+
+    /// A node with the documents service attached (its archive, node CA
+    /// and TSA), as `congso serve` attaches it once the agency exists.
+    pub async fn with_documents(db: Db, adjust: impl FnOnce(&mut WebSettings)) -> Harness {
+        Harness::build(db, adjust, true).await
+    }
+
+    async fn build(db: Db, adjust: impl FnOnce(&mut WebSettings), documents: bool) -> Harness {
         install_log_capture();
         let mut settings = test_settings();
         adjust(&mut settings);
@@ -116,7 +129,7 @@ impl Harness {
         let state = AppState::new(
             db.clone(),
             ledger.clone(),
-            blobs,
+            blobs.clone(),
             settings,
             sealer.clone(),
             csrf_key,
@@ -124,6 +137,36 @@ impl Harness {
         )
         .expect("state builds");
         state.refresh_agency().await.expect("agency loads");
+        let (pki, service) = if documents {
+            let pki =
+                congso_archive::NodePki::open(&db, &sealer, congso_archive::PkiSettings::default())
+                    .await
+                    .expect("pki opens");
+            let organization = accounts::home_agency(&db)
+                .await
+                .expect("agency query")
+                .expect("agency exists");
+            std::fs::create_dir_all(dir.path().join("spool")).expect("spool dir");
+            let service = congso_docs::Service::new(
+                db.clone(),
+                ledger.clone(),
+                blobs.clone(),
+                std::sync::Arc::new(congso_vn::calendar::OfficialCalendar::shipped().clone()),
+                congso_docs::workflow::Workflows::shipped(),
+                congso_docs::types::TypeRegistry::shipped(),
+                congso_docs::Agency::from_organization(&organization),
+                congso_docs::Settings {
+                    max_upload_bytes: state.settings().upload_limit,
+                    spool_dir: dir.path().join("spool"),
+                },
+            )
+            .with_archive(congso_archive::Archive::new(pki.clone(), blobs.clone()));
+            state.set_pki(pki.clone());
+            state.set_documents(service.clone());
+            (Some(pki), Some(service))
+        } else {
+            (None, None)
+        };
         let app = congso_web::app(state.clone());
         let hasher = congso_web::password::Hasher::new(64, 1);
         Harness {
@@ -132,6 +175,8 @@ impl Harness {
             sealer,
             csrf_key,
             agency_id,
+            pki,
+            documents: service,
             app,
             hasher,
             _dir: dir,
@@ -425,6 +470,45 @@ impl Client {
             request(Method::POST, path)
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(body.into())
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Posts a `multipart/form-data` body: text fields, then files as
+    /// (field name, file name, media type, bytes).
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &str, &[u8])],
+    ) -> Reply {
+        let boundary = "----congso-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body: Vec<u8> = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        for (name, file_name, mime, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {mime}\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        self.send(
+            request(Method::POST, path)
+                .header(
+                    header::CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(Body::from(body))
                 .unwrap(),
         )
         .await

@@ -22,7 +22,9 @@ macro_rules! on_both_databases {
 mod harness;
 
 mod admin;
+mod api;
 mod csrf;
+mod documents;
 mod i18n;
 mod ledger;
 mod limits;
