@@ -8,6 +8,7 @@ mod bench_documents;
 mod bench_exchange;
 mod config;
 mod demo;
+mod exchange;
 mod federation_cmd;
 mod ledger_cmd;
 mod mail;

@@ -262,6 +262,10 @@ pub async fn serve(node: Node, on_ready: impl FnOnce(SocketAddr)) -> anyhow::Res
     let (stop_tasks, stopped) = watch::channel(false);
     let mut tasks = spawn_background_tasks(&node, stopped.clone());
     if let Ok(service) = state.documents() {
+        // Documents travel over the federation when the node belongs to one.
+        if let Some(federation) = &federation {
+            tasks.push(crate::exchange::start(federation, service.clone(), stopped.clone()).await?);
+        }
         tasks.push(spawn_documents_upkeep(service.clone(), stopped));
     }
     let app = congso_web::app(state).into_make_service_with_connect_info::<SocketAddr>();

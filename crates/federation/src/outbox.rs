@@ -177,6 +177,36 @@ pub async fn enqueue<R: AsyncRead + Unpin + Send>(
     queue: &Queue<'_>,
     to: &str,
     kind: &str,
+    payload: R,
+) -> Result<String> {
+    enqueue_with_id(queue, new_message_id(), to, kind, payload).await
+}
+
+/// Queues one message under an id the caller derived (so that queueing the
+/// same thing again is recognised): when the outbox already holds a message
+/// with this id, nothing is queued and `Ok(None)` is returned. Otherwise as
+/// [`enqueue`], returning the id.
+pub async fn enqueue_once<R: AsyncRead + Unpin + Send>(
+    queue: &Queue<'_>,
+    message_id: &str,
+    to: &str,
+    kind: &str,
+    payload: R,
+) -> Result<Option<String>> {
+    crate::envelope::check_message_id(message_id)?;
+    if store::outbox_message(queue.db, message_id).await?.is_some() {
+        return Ok(None);
+    }
+    enqueue_with_id(queue, message_id.to_owned(), to, kind, payload)
+        .await
+        .map(Some)
+}
+
+async fn enqueue_with_id<R: AsyncRead + Unpin + Send>(
+    queue: &Queue<'_>,
+    message_id: String,
+    to: &str,
+    kind: &str,
     mut payload: R,
 ) -> Result<String> {
     check_kind(kind)?;
@@ -198,7 +228,7 @@ pub async fn enqueue<R: AsyncRead + Unpin + Send>(
         (blob.sha256, blob.size, None)
     };
     let message = OutboxNew {
-        message_id: new_message_id(),
+        message_id,
         recipient: to.to_owned(),
         kind: kind.to_owned(),
         created_at: congso_store::now().micros(),
