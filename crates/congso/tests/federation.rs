@@ -715,3 +715,239 @@ fn chaos_five_thousand_messages_through_receiver_crashes() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// Opens a node's SQLite database from the test (the node may be running).
+fn open_db(node: &Node) -> (tokio::runtime::Runtime, congso_store::Db) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = runtime.block_on(async {
+        congso_store::Db::open(&congso_store::DbOptions::new(format!(
+            "sqlite://{}",
+            node.dir.join("congso.sqlite3").display()
+        )))
+        .await
+        .unwrap()
+    });
+    (runtime, db)
+}
+
+fn documents(node: &Node, direction: &str) -> Vec<congso_store::documents::DocumentRow> {
+    let (runtime, db) = open_db(node);
+    runtime.block_on(async {
+        let rows = congso_store::documents::list_documents(
+            &db,
+            congso_store::documents::Viewer {
+                user_id: 0,
+                clearance: 0,
+            },
+            &congso_store::documents::Filter {
+                direction: Some(direction.to_owned()),
+                include_recalled: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        db.close().await;
+        rows
+    })
+}
+
+fn recipient_statuses(node: &Node, document_id: i64) -> Vec<(String, i64)> {
+    let (runtime, db) = open_db(node);
+    runtime.block_on(async {
+        let rows = congso_store::documents::recipient_statuses(
+            &db,
+            congso_store::documents::Viewer {
+                user_id: 0,
+                clearance: 0,
+            },
+            document_id,
+        )
+        .await
+        .unwrap();
+        db.close().await;
+        rows.into_iter()
+            .map(|row| (row.organ_code.unwrap_or_default(), row.status_code))
+            .collect()
+    })
+}
+
+/// Node A (the demo agency, with issued documents) dispatches an issued
+/// document to B as edXML over the federation: B registers it as an
+/// incoming document with the inbox's arrival time, B's "received" status
+/// message reaches A and is recorded on the outgoing document, and a second
+/// dispatch queues nothing.
+#[test]
+fn a_dispatched_document_is_registered_by_the_recipient_and_its_status_comes_back() {
+    let root = tempfile::tempdir().unwrap();
+    let mut a = Node::new(
+        root.path(),
+        "127.0.0.2",
+        "000.21.32.H06",
+        "Sở Thông tin và Truyền thông tỉnh Bắc Ninh",
+    );
+    let mut b = Node::new(
+        root.path(),
+        "127.0.0.3",
+        "000.00.01.H26",
+        "UBND tỉnh Lào Cai",
+    );
+
+    // A: the demo agency and its documents (seeded before the port opens).
+    let mut demo = a
+        .command()
+        .arg("demo")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(
+        "the demo node is seeded and listening",
+        Duration::from_secs(120),
+        || {
+            assert!(
+                demo.try_wait().unwrap().is_none(),
+                "congso demo exited early"
+            );
+            std::net::TcpStream::connect(&a.http_listen).is_ok()
+        },
+    );
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(demo.id().to_string())
+        .status();
+    assert!(demo.wait().unwrap().success());
+    a.ok(&["federation", "init", "--name", "Liên thông thử nghiệm"]);
+    a.start();
+
+    b.ok(&[
+        "admin",
+        "create-agency",
+        "--organ-code",
+        &b.organ_code.clone(),
+        "--name",
+        &b.name.clone(),
+    ]);
+    let token = a.invite(&b.organ_code);
+    b.join(&a, &token);
+    b.start();
+    wait_for("a sees b in its directory", Duration::from_secs(20), || {
+        a.json(&["federation", "status"])["members"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 2
+    });
+
+    let issued = documents(&a, "outgoing")
+        .into_iter()
+        .find(|row| {
+            row.number_text.is_some()
+                && row.recalled_at.is_none()
+                && row.edxml_document_id.is_some()
+        })
+        .expect("the demo has an issued outgoing document");
+    let edxml_id = issued.edxml_document_id.clone().unwrap();
+
+    // An incoming document cannot be dispatched.
+    let incoming = documents(&a, "incoming");
+    let refused = a.run(&[
+        "federation",
+        "dispatch",
+        &incoming[0].id.to_string(),
+        &b.organ_code,
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("not an issued outgoing document"),
+        "{}",
+        text(&refused)
+    );
+
+    let first = a.json(&[
+        "federation",
+        "dispatch",
+        &issued.id.to_string(),
+        &b.organ_code,
+    ]);
+    let outcome = &first["dispatched"][0];
+    assert_eq!(outcome["recipient"], b.organ_code.as_str());
+    assert_eq!(outcome["queued"], true);
+    let message_id = outcome["message_id"].as_str().unwrap().to_owned();
+    // Dispatching again is the same message, and queues nothing.
+    let again = a.json(&[
+        "federation",
+        "dispatch",
+        &issued.id.to_string(),
+        &b.organ_code,
+    ]);
+    assert_eq!(again["dispatched"][0]["message_id"], message_id.as_str());
+    assert_eq!(again["dispatched"][0]["queued"], false);
+
+    let outbox = wait_received(
+        &a,
+        std::slice::from_ref(&message_id),
+        Duration::from_secs(60),
+    );
+    let row = outbox
+        .iter()
+        .find(|row| row["message_id"] == message_id.as_str())
+        .unwrap();
+    let receipt = check_receipt(&a.raw(), &b.organ_code, row);
+
+    // B registered it, with the arrival time of its inbox (the one in the receipt).
+    let mut received = None;
+    wait_for("b registers the document", Duration::from_secs(60), || {
+        received = documents(&b, "incoming")
+            .into_iter()
+            .find(|row| row.edxml_document_id.as_deref() == Some(edxml_id.as_str()));
+        received.is_some()
+    });
+    let received = received.unwrap();
+    assert_eq!(received.arrived_at, Some(receipt.received_at));
+    assert_eq!(
+        received.sender_organ_code.as_deref(),
+        Some(a.organ_code.as_str())
+    );
+    assert_eq!(received.number_text, issued.number_text);
+    let inbox = b.inbox();
+    let delivered: Vec<_> = inbox
+        .iter()
+        .filter(|row| row["kind"] == "edxml-document")
+        .collect();
+    assert_eq!(delivered.len(), 1, "{inbox:?}");
+    assert_eq!(
+        delivered[0]["received_at"].as_i64(),
+        Some(receipt.received_at)
+    );
+
+    // B's status message reaches A and is recorded on the outgoing document.
+    wait_for(
+        "a records b's status message",
+        Duration::from_secs(60),
+        || {
+            recipient_statuses(&a, issued.id)
+                .iter()
+                .any(|(organ_code, _)| organ_code == &b.organ_code)
+        },
+    );
+    assert!(a
+        .inbox()
+        .iter()
+        .any(|row| row["kind"] == "edxml-status" && row["sender"] == b.organ_code.as_str()));
+    // Exactly one incoming copy at B.
+    assert_eq!(
+        documents(&b, "incoming")
+            .iter()
+            .filter(|row| row.edxml_document_id.as_deref() == Some(edxml_id.as_str()))
+            .count(),
+        1
+    );
+    a.stop();
+    b.stop();
+    a.ledger_verify();
+    b.ledger_verify();
+}
