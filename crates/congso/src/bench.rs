@@ -74,6 +74,24 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Federation exchange: two nodes on 127.0.0.2 and 127.0.0.3 send each
+    /// other signed, stored, ledgered messages with signed receipts.
+    Exchange {
+        /// Messages in the saturation phase (documents per second).
+        #[arg(long, default_value_t = 20_000)]
+        docs: usize,
+        /// Payload size in bytes.
+        #[arg(long, default_value_t = 10_240)]
+        size: usize,
+        /// Offered messages per second in the paced (latency) phase.
+        #[arg(long, default_value_t = 1000.0)]
+        rate: f64,
+        /// Seconds of the paced phase.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Documents: PAdES B-T signing (RSA-2048, node TSA in process) and
     /// verification throughput, compared with pyHanko on the same PDFs.
     Documents {
@@ -121,6 +139,13 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        BenchCommand::Exchange {
+            docs,
+            size,
+            rate,
+            seconds,
+            json,
+        } => crate::bench_exchange::run(docs, size, rate, seconds, json).await,
         BenchCommand::Documents { docs, json } => {
             let figures = crate::bench_documents::run(docs, json).await?;
             if json {

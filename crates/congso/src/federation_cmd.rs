@@ -99,6 +99,21 @@ pub enum FederationCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Dispatch an issued outgoing document as edXML to one or more
+    /// agencies of the federation; the running node delivers it. Dispatching
+    /// the same document to the same agency again queues nothing.
+    Dispatch {
+        /// The document's number in this node (as in its URL).
+        document_id: i64,
+        /// The recipients' organ codes.
+        #[arg(required = true)]
+        recipients: Vec<String>,
+        /// The clerk who dispatches (default: the system clerk).
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Delivery status of sent messages (queued, sent, received with the
     /// receipt, or rejected with the reason).
     Outbox {
@@ -313,6 +328,12 @@ pub async fn run(node: &Node, command: FederationCommand) -> anyhow::Result<()> 
             count,
             json,
         } => send(node, &to, &kind, file, text, count, json).await?,
+        FederationCommand::Dispatch {
+            document_id,
+            recipients,
+            user,
+            json,
+        } => dispatch(node, document_id, &recipients, user.as_deref(), json).await?,
         FederationCommand::Outbox {
             message,
             limit,
@@ -558,6 +579,65 @@ async fn send(
             "{} message(s) queued for {to}; the running node delivers them",
             ids.len()
         );
+    }
+    Ok(())
+}
+
+async fn dispatch(
+    node: &Node,
+    document_id: i64,
+    recipients: &[String],
+    user: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let identity = NodeIdentity::load(&node.db, &node.sealer)
+        .await?
+        .context("this node belongs to no federation")?;
+    let directory = identity::load_directory(&node.db, &identity).await?;
+    let blobs = node.blobs()?;
+    let ledger: Ledger = node.ledger().await?;
+    let result: anyhow::Result<Vec<crate::exchange::Dispatched>> = async {
+        let pki = crate::pki_cmd::node_pki(node).await?;
+        let service = node
+            .documents_service(ledger.clone(), pki)
+            .await?
+            .context("this node has no home agency (congso admin create-agency)")?;
+        let acting = match user {
+            Some(username) => {
+                let credentials = congso_store::accounts::find_credentials(&node.db, username)
+                    .await?
+                    .with_context(|| format!("no user {username}"))?;
+                service.acting(credentials.user.id, "cli").await?
+            }
+            None => service.system_clerk().await?,
+        };
+        let actor = Actor::User(acting.username.clone());
+        let queue = Queue {
+            db: &node.db,
+            blobs: &blobs,
+            ledger: &ledger,
+            writer: None,
+            directory: &directory,
+            from: &identity.organ_code,
+            max_payload_bytes: node.config.federation_max_payload_bytes,
+            actor: &actor,
+        };
+        crate::exchange::dispatch(&service, &acting, &queue, document_id, recipients).await
+    }
+    .await;
+    ledger.shutdown().await?;
+    let outcomes = result?;
+    if json {
+        println!("{}", serde_json::json!({ "dispatched": outcomes }));
+    } else {
+        for outcome in &outcomes {
+            let what = if outcome.queued {
+                "queued"
+            } else {
+                "already queued before"
+            };
+            println!("{} {} {what}", outcome.recipient, outcome.message_id);
+        }
     }
     Ok(())
 }

@@ -284,6 +284,10 @@ pub async fn serve(node: Node, on_ready: impl FnOnce(SocketAddr)) -> anyhow::Res
     let delivery = crate::mail::Delivery::from_config(&node.config)?;
     let mut tasks = spawn_background_tasks(&node, delivery, stopped.clone());
     if let Ok(service) = state.documents() {
+        // Documents travel over the federation when the node belongs to one.
+        if let Some(federation) = &federation {
+            tasks.push(crate::exchange::start(federation, service.clone(), stopped.clone()).await?);
+        }
         tasks.push(spawn_documents_upkeep(service.clone(), stopped));
     }
     tasks.push(crate::portal_cmd::start(&node, &state, &ledger, stop_tasks.subscribe()).await?);

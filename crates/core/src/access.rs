@@ -284,7 +284,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 33] = [
         Action::AccountView,
         Action::AccountChangePassword,
         Action::AccountManageTwoFactor,

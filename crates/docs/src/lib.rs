@@ -11,6 +11,9 @@
 //! - [`files`]: upload checks and rendition kinds.
 //! - [`register`]: Decree 30 Appendix IV register rows and their export.
 //! - [`service`]: the [`Service`] the web layer and the command line call.
+//! - [`federated`]: what the federation glue needs: the system clerk,
+//!   registration with the inbox arrival time, export for dispatch, status
+//!   messages waiting to be sent.
 //! - [`archiving`]: the glue to the node's signing service and archive: the
 //!   sign step, archiving on registration, issue and dispatch, packages.
 //! - [`bench`]: the registration throughput benchmark.
@@ -19,6 +22,7 @@ pub mod archiving;
 pub mod bench;
 pub mod edxml_map;
 pub mod error;
+pub mod federated;
 pub mod files;
 pub mod model;
 pub mod register;

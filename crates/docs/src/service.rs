@@ -939,6 +939,18 @@ impl Service {
         acting: &Acting,
         reader: R,
     ) -> Result<Imported> {
+        self.import_edxml_arrived(acting, reader, crate::now())
+            .await
+    }
+
+    /// [`Service::import_edxml`] with the time the package entered the
+    /// system (a federation inbox's arrival time, signed in its receipt).
+    pub(crate) async fn import_edxml_arrived<R: std::io::Read + Send + 'static>(
+        &self,
+        acting: &Acting,
+        reader: R,
+        arrived_at: Timestamp,
+    ) -> Result<Imported> {
         acting.require(Action::DocumentRegisterIncoming)?;
         let spool_dir = self.settings.spool_dir.clone();
         let limit = self.settings.max_upload_bytes;
@@ -1040,7 +1052,7 @@ impl Service {
             });
         }
         let registered = self
-            .register_prepared(acting, metadata, new_files, issues.clone(), crate::now())
+            .register_prepared(acting, metadata, new_files, issues.clone(), arrived_at)
             .await?;
         Ok(Imported::Registered { registered, issues })
     }

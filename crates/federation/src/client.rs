@@ -190,7 +190,9 @@ impl PeerClient {
             .use_preconfigured_tls(tls)
             .connect_timeout(timeouts.connect)
             .read_timeout(timeouts.idle)
-            .pool_idle_timeout(Duration::from_secs(60))
+            // Below the listener's idle limit (the I/O timeout), so a
+            // pooled connection is not reused just as the peer closes it.
+            .pool_idle_timeout(timeouts.idle / 2)
             .pool_max_idle_per_host(64)
             .tcp_nodelay(true)
             .http1_only()

@@ -75,6 +75,8 @@ pub enum DeliveryState {
 /// A message's delivery status, with the signed receipt once it arrived.
 #[derive(Debug, Clone, Serialize)]
 pub struct DeliveryStatus {
+    /// Position in the outbox (for paging).
+    pub seq: i64,
     pub message_id: String,
     pub recipient: String,
     pub kind: String,
@@ -116,6 +118,7 @@ impl DeliveryStatus {
             receipt_signature: row.receipt_signature.as_ref().map(b64),
             next_attempt_at: matches!(state, DeliveryState::Queued | DeliveryState::Sent)
                 .then_some(row.next_attempt_at),
+            seq: row.seq,
             message_id: row.message_id,
             recipient: row.recipient,
             kind: row.kind,
@@ -174,6 +177,36 @@ pub async fn enqueue<R: AsyncRead + Unpin + Send>(
     queue: &Queue<'_>,
     to: &str,
     kind: &str,
+    payload: R,
+) -> Result<String> {
+    enqueue_with_id(queue, new_message_id(), to, kind, payload).await
+}
+
+/// Queues one message under an id the caller derived (so that queueing the
+/// same thing again is recognised): when the outbox already holds a message
+/// with this id, nothing is queued and `Ok(None)` is returned. Otherwise as
+/// [`enqueue`], returning the id.
+pub async fn enqueue_once<R: AsyncRead + Unpin + Send>(
+    queue: &Queue<'_>,
+    message_id: &str,
+    to: &str,
+    kind: &str,
+    payload: R,
+) -> Result<Option<String>> {
+    crate::envelope::check_message_id(message_id)?;
+    if store::outbox_message(queue.db, message_id).await?.is_some() {
+        return Ok(None);
+    }
+    enqueue_with_id(queue, message_id.to_owned(), to, kind, payload)
+        .await
+        .map(Some)
+}
+
+async fn enqueue_with_id<R: AsyncRead + Unpin + Send>(
+    queue: &Queue<'_>,
+    message_id: String,
+    to: &str,
+    kind: &str,
     mut payload: R,
 ) -> Result<String> {
     check_kind(kind)?;
@@ -195,7 +228,7 @@ pub async fn enqueue<R: AsyncRead + Unpin + Send>(
         (blob.sha256, blob.size, None)
     };
     let message = OutboxNew {
-        message_id: new_message_id(),
+        message_id,
         recipient: to.to_owned(),
         kind: kind.to_owned(),
         created_at: congso_store::now().micros(),
@@ -423,14 +456,17 @@ fn record_health(inner: &Inner, health: &Mutex<PeerHealth>, recipient: &str, out
     match outcome {
         Outcome::Unreachable => {
             health.failures = health.failures.saturating_add(1);
+            // One failure can be a stale pooled connection; two in a row
+            // without a success in between mean the peer is down.
+            if health.failures < 2 {
+                return;
+            }
             let delay = backoff(
                 inner.settings.retry_base,
                 inner.settings.retry_max,
-                health.failures,
+                health.failures - 1,
             );
-            if health.paused_until.is_none() || health.failures > 1 {
-                tracing::info!(%recipient, failures = health.failures, delay_ms = delay.as_millis() as u64, "federation peer unreachable; pausing its queue");
-            }
+            tracing::info!(%recipient, failures = health.failures, delay_ms = delay.as_millis() as u64, "federation peer unreachable; pausing its queue");
             health.paused_until = Some(tokio::time::Instant::now() + delay);
         }
         Outcome::Delivered | Outcome::Refused => {

@@ -447,6 +447,41 @@ impl Federation {
         Ok(queued)
     }
 
+    /// Queues a message under an id the caller derived from what it carries,
+    /// so that sending the same thing twice is one delivery: `Ok(None)` when
+    /// the outbox already holds a message with this id (32 lower-case hex
+    /// digits).
+    pub async fn send_once<R: AsyncRead + Unpin + Send>(
+        &self,
+        message_id: &str,
+        to: &str,
+        kind: &str,
+        payload: R,
+    ) -> Result<Option<String>> {
+        let directory = self.inner.directory();
+        let queued = crate::outbox::enqueue_once(
+            &crate::outbox::Queue {
+                db: &self.inner.db,
+                blobs: &self.inner.blobs,
+                ledger: &self.inner.ledger,
+                writer: Some(&self.inner.writer),
+                directory: &directory,
+                from: &self.inner.identity.organ_code,
+                max_payload_bytes: self.inner.settings.max_payload_bytes,
+                actor: &Actor::System,
+            },
+            message_id,
+            to,
+            kind,
+            payload,
+        )
+        .await?;
+        if queued.is_some() {
+            self.inner.wake(to);
+        }
+        Ok(queued)
+    }
+
     /// Where a message stands, with its receipt once it has one.
     pub async fn status(&self, message_id: &str) -> Result<Option<DeliveryStatus>> {
         crate::outbox::status(&self.inner.db, message_id).await

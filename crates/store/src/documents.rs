@@ -2007,6 +2007,35 @@ pub async fn outbox_pending(db: &Db, limit: u32) -> Result<Vec<OutboxRow>> {
     }))
 }
 
+/// Pending edXML messages after outbox position `after`, oldest first (for
+/// a sender that skips messages it cannot send yet).
+pub async fn outbox_pending_after(db: &Db, after: i64, limit: u32) -> Result<Vec<OutboxRow>> {
+    Ok(on_db!(db, |pool| {
+        sqlx::query_as::<_, OutboxRow>(
+            "SELECT id, document_id, kind, status_code, payload, created_at, sent_at \
+             FROM edxml_outbox WHERE sent_at IS NULL AND id > $2 ORDER BY id LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .bind(after)
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
+/// Marks an edXML message sent (handed to the federation outbox); false if
+/// it was already marked.
+pub async fn mark_outbox_sent(db: &Db, id: i64, at: i64) -> Result<bool> {
+    let updated = on_write!(db, |pool| {
+        sqlx::query("UPDATE edxml_outbox SET sent_at = $1 WHERE id = $2 AND sent_at IS NULL")
+            .bind(at)
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+    });
+    Ok(updated == 1)
+}
+
 /// Counts for tests and health checks: documents, events and files stored,
 /// and the last number of a series.
 pub async fn counts(db: &Db) -> Result<(i64, i64, i64)> {
