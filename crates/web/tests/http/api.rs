@@ -71,7 +71,9 @@ async fn every_route_is_described_and_every_description_served(db: Db) {
         .into_iter()
         .flat_map(|(path, item)| {
             let methods: Vec<String> = item.as_object().unwrap().keys().cloned().collect();
-            methods.into_iter().map(move |method| (method, path.clone()))
+            methods
+                .into_iter()
+                .map(move |method| (method, path.clone()))
         })
         .collect();
     assert!(portal.len() >= 5, "{portal:?}");
@@ -111,7 +113,9 @@ async fn every_route_is_described_and_every_description_served(db: Db) {
                 assert!(
                     !matches!(
                         reply.status,
-                        StatusCode::UNAUTHORIZED | StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+                        StatusCode::UNAUTHORIZED
+                            | StatusCode::NOT_FOUND
+                            | StatusCode::METHOD_NOT_ALLOWED
                     ),
                     "{method} {concrete}: {} {}",
                     reply.status,
