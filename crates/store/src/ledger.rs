@@ -784,6 +784,19 @@ impl VerifyReport {
 /// Recomputes the tree from storage and checks every signed checkpoint.
 pub async fn verify(db: &Db, verifier: &Ed25519Verifier) -> Result<VerifyReport> {
     let mut report = VerifyReport::default();
+    // Checkpoints first: a checkpoint is stored only after the entries it
+    // covers are committed and entries are only ever appended, so every
+    // checkpoint read now is covered by the entries read below, even while
+    // a running node keeps appending (reading entries first let a checkpoint
+    // signed in between look like deleted entries).
+    let checkpoints: Vec<CheckpointRow> = on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT tree_size, root_hash, signed_note, created_at FROM ledger_checkpoints \
+             ORDER BY tree_size",
+        )
+        .fetch_all(pool)
+        .await?
+    });
     let mut tree = Tree::new();
     let mut expected_seq: u64 = 0;
     const PAGE: u32 = 10_000;
@@ -831,14 +844,6 @@ pub async fn verify(db: &Db, verifier: &Ed25519Verifier) -> Result<VerifyReport>
     report.entries = tree.len();
     report.root = hex::encode(tree.root());
 
-    let checkpoints: Vec<CheckpointRow> = on_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT tree_size, root_hash, signed_note, created_at FROM ledger_checkpoints \
-             ORDER BY tree_size",
-        )
-        .fetch_all(pool)
-        .await?
-    });
     let mut last_good: u64 = 0;
     for row in checkpoints {
         report.checkpoints += 1;
