@@ -24,6 +24,11 @@ pub(crate) fn changes_after(signed: &[u8], current: &Document) -> Result<Vec<Str
         .filter(|id| !previous.objects.contains_key(id))
         .copied()
         .collect();
+    let info_id = current
+        .trailer
+        .get(b"Info")
+        .ok()
+        .and_then(|info| info.as_reference().ok());
     for (id, object) in &current.objects {
         let Some(before) = previous.objects.get(id) else {
             if let Some(kind) = forbidden_new_object(object) {
@@ -32,6 +37,12 @@ pub(crate) fn changes_after(signed: &[u8], current: &Document) -> Result<Vec<Str
             continue;
         };
         if same(before, object) {
+            continue;
+        }
+        if Some(*id) == info_id {
+            if let Err(why) = info_change(before, object) {
+                changes.push(format!("object {} {} changed: {why}", id.0, id.1));
+            }
             continue;
         }
         if let Err(why) = allowed_change(&previous, current, before, object, &new_ids) {
@@ -103,6 +114,26 @@ fn added_items<'a>(before: &[Object], after: &'a [Object]) -> Result<Vec<&'a Obj
     Ok(after.iter().filter(|item| !before.contains(item)).collect())
 }
 
+/// Signing tools (pyHanko among them) stamp every revision's time and tool
+/// into the document information dictionary. Those two entries may change;
+/// anything else in it (title, author, subject, keywords) may not.
+fn info_change(before: &Object, after: &Object) -> Result<(), String> {
+    let (Object::Dictionary(old), Object::Dictionary(new)) = (before, after) else {
+        return Err("the document information dictionary was replaced".into());
+    };
+    let keys: BTreeSet<&[u8]> = old
+        .iter()
+        .chain(new.iter())
+        .map(|(k, _)| k.as_slice())
+        .collect();
+    for key in keys {
+        if old.get(key).ok() != new.get(key).ok() && key != b"ModDate" && key != b"Producer" {
+            return Err(format!("/{} changed", String::from_utf8_lossy(key)));
+        }
+    }
+    Ok(())
+}
+
 fn allowed_change(
     previous: &Document,
     current: &Document,
@@ -168,5 +199,36 @@ fn allowed_change(
             Ok(())
         }
         _ => Err("content changed".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lopdf::{Dictionary, Object};
+
+    use super::info_change;
+
+    fn info(pairs: &[(&str, &str)]) -> Object {
+        let mut dict = Dictionary::new();
+        for (key, value) in pairs {
+            dict.set(key.as_bytes().to_vec(), Object::string_literal(*value));
+        }
+        Object::Dictionary(dict)
+    }
+
+    #[test]
+    fn only_the_revision_stamp_of_the_info_dictionary_may_change() {
+        let signed = info(&[("Title", "Quyết định"), ("ModDate", "D:20261129065458Z")]);
+        let restamped = info(&[
+            ("Title", "Quyết định"),
+            ("ModDate", "D:20261129065459Z"),
+            ("Producer", "pyHanko"),
+        ]);
+        assert_eq!(info_change(&signed, &restamped), Ok(()));
+        let retitled = info(&[("Title", "Khác"), ("ModDate", "D:20261129065459Z")]);
+        assert_eq!(
+            info_change(&signed, &retitled),
+            Err("/Title changed".to_owned())
+        );
     }
 }
