@@ -46,7 +46,7 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test (SQLite + PostgreSQL + S3 + peers + multi-process)"
-cargo test --workspace --locked -- --test-threads="${CONGSO_TEST_THREADS:-4}"
+cargo test --workspace --locked --no-fail-fast -- --test-threads="${CONGSO_TEST_THREADS:-4}"
 
 step "browser tests (Chromium + axe-core)"
 if [ -x tests/browser/run.sh ]; then

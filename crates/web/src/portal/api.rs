@@ -271,6 +271,7 @@ pub fn openapi_paths() -> Vec<(String, Value)> {
         (
             "/api/search".to_owned(),
             json!({"get": {
+                "operationId": "searchPortal",
                 "summary": "Search the public portal (Vietnamese, with or without diacritics)",
                 "parameters": [
                     {"name": "q", "in": "query", "required": true, "schema": {"type": "string", "maxLength": 1024}},
@@ -291,6 +292,7 @@ pub fn openapi_paths() -> Vec<(String, Value)> {
         (
             "/api/items".to_owned(),
             json!({"get": {
+                "operationId": "listPortalItems",
                 "summary": "Published items, newest first",
                 "parameters": [str_param("category", "Category slug"), int_param("limit", "Items per page (default 20)", 1, 100), int_param("offset", "Items to skip", 0, 1_000_000)],
                 "responses": {"200": {"description": "Items", "content": {"application/json": {"schema": {
@@ -300,6 +302,7 @@ pub fn openapi_paths() -> Vec<(String, Value)> {
         (
             "/api/items/{id}".to_owned(),
             json!({"get": {
+                "operationId": "getPortalItem",
                 "summary": "One published item with its body",
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "The item", "content": {"application/json": {"schema": item}}}, "404": not_found}
@@ -308,6 +311,7 @@ pub fn openapi_paths() -> Vec<(String, Value)> {
         (
             "/api/services".to_owned(),
             json!({"get": {
+                "operationId": "listPublicServices",
                 "summary": "The public-service catalogue (Decree 64 Art. 21)",
                 "parameters": [str_param("field", "Only this field")],
                 "responses": {"200": {"description": "Services", "content": {"application/json": {"schema": {
@@ -317,6 +321,7 @@ pub fn openapi_paths() -> Vec<(String, Value)> {
         (
             "/api/services/{code}".to_owned(),
             json!({"get": {
+                "operationId": "getPublicService",
                 "summary": "One public service",
                 "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "The service", "content": {"application/json": {"schema": service}}}, "404": not_found}
