@@ -201,6 +201,9 @@ pub struct Portal {
     index: Arc<SearchIndex>,
     /// Serialises index writes with their commits.
     index_writes: tokio::sync::Mutex<()>,
+    /// Bumped by every change made through this value, so caches of public
+    /// pages know when to render again.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl Portal {
@@ -210,7 +213,20 @@ impl Portal {
             ledger,
             index,
             index_writes: tokio::sync::Mutex::new(()),
+            generation: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// The generation of the public content: it changes whenever anything
+    /// changes through this value (and when [`Portal::sync_index`] picks
+    /// up another process's changes).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn changed(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     pub fn db(&self) -> &Db {
@@ -237,6 +253,7 @@ impl Portal {
                 )));
             }
             store::upsert_category(&self.db, category).await?;
+            self.changed();
         }
         Ok(())
     }
@@ -303,6 +320,7 @@ impl Portal {
         data: &[u8],
         details: serde_json::Value,
     ) -> Result<()> {
+        self.changed();
         self.ledger
             .append(
                 NewEntry::new(&acting.actor, action, format!("portal-item:{item}"))
@@ -660,6 +678,7 @@ impl Portal {
             self.index.upsert(&service_document(service))?;
             self.index.commit()?;
         }
+        self.changed();
         self.ledger
             .append(
                 NewEntry::new(
@@ -694,6 +713,7 @@ impl Portal {
         let _guard = self.index_writes.lock().await;
         self.index.upsert(&document)?;
         self.index.commit()?;
+        self.changed();
         Ok(())
     }
 
@@ -701,6 +721,7 @@ impl Portal {
         let _guard = self.index_writes.lock().await;
         self.index.delete(id)?;
         self.index.commit()?;
+        self.changed();
         Ok(())
     }
 
@@ -730,6 +751,7 @@ impl Portal {
         let count = tokio::task::spawn_blocking(move || index.rebuild(documents))
             .await
             .map_err(|_| PortalError::Invalid("the index rebuild was interrupted".into()))??;
+        self.changed();
         Ok(count)
     }
 
@@ -763,6 +785,7 @@ impl Portal {
         }
         if changed {
             self.index.commit()?;
+            self.changed();
         }
         Ok(watermark)
     }

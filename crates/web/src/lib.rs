@@ -109,6 +109,8 @@ struct StateInner {
     /// endpoints open one with the default settings.
     pki: std::sync::OnceLock<congso_archive::NodePki>,
     portal: std::sync::OnceLock<Arc<congso_portal::Portal>>,
+    /// Rendered public pages for anonymous visitors (`portal::cache`).
+    page_cache: portal::PageCache,
 }
 
 impl AppState {
@@ -139,12 +141,18 @@ impl AppState {
                 documents: std::sync::OnceLock::new(),
                 pki: std::sync::OnceLock::new(),
                 portal: std::sync::OnceLock::new(),
+                page_cache: portal::PageCache::default(),
             }),
         })
     }
 
     pub fn db(&self) -> &Db {
         &self.inner.db
+    }
+
+    /// The cache of rendered public pages.
+    pub fn page_cache(&self) -> &portal::PageCache {
+        &self.inner.page_cache
     }
 
     pub fn ledger(&self) -> &Ledger {

@@ -84,6 +84,12 @@ impl Visitor {
         crate::csrf::issue(state.csrf_key(), &self.csrf_binding(), congso_store::now())
     }
 
+    /// Whether rendering this visitor's page issued a CSRF token (so the
+    /// page is theirs alone and must not be cached).
+    pub fn issued_csrf(&self) -> bool {
+        self.pre_token_used.load(Ordering::Relaxed)
+    }
+
     /// Whether the response must set the pre-session cookie.
     pub fn needs_pre_cookie(&self) -> bool {
         self.pre_token_is_new && self.pre_token_used.load(Ordering::Relaxed)

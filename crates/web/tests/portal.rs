@@ -25,6 +25,8 @@ struct Site {
     app: Router,
     _dir: tempfile::TempDir,
     ledger: Ledger,
+    state: AppState,
+    portal: Arc<Portal>,
 }
 
 struct Reply {
@@ -141,11 +143,13 @@ async fn site(db: Db) -> Site {
         )
         .await
         .unwrap();
-    assert!(state.set_portal(portal));
+    assert!(state.set_portal(portal.clone()));
     Site {
-        app: congso_web::app(state),
+        app: congso_web::app(state.clone()),
         _dir: dir,
         ledger,
+        state,
+        portal,
     }
 }
 
@@ -427,5 +431,57 @@ conformance!(hostile_queries_never_fail, |db: Db| async move {
             "{path}: {status}"
         );
     }
+    site.ledger.shutdown().await.unwrap();
+});
+
+conformance!(page_cache_follows_every_change, |db: Db| async move {
+    let site = site(db).await;
+    let home = site.get("/").await;
+    let path = item_path(&home.body, "Hội nghị chuyển đổi số");
+    let first = site.get(&path).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let cached = site.state.page_cache().len();
+    assert!(
+        cached >= 2,
+        "the home page and the article are kept ({cached})"
+    );
+    let second = site.get(&path).await;
+    assert_eq!(second.body, first.body);
+    assert_eq!(second.headers[header::ETAG], first.headers[header::ETAG]);
+    assert_eq!(
+        site.state.page_cache().len(),
+        cached,
+        "served from the cache"
+    );
+    let etag = first.headers[header::ETAG].to_str().unwrap().to_owned();
+    let revalidated = site
+        .get_with(&path, &[(header::IF_NONE_MATCH, &etag)])
+        .await;
+    assert_eq!(revalidated.status, StatusCode::NOT_MODIFIED);
+
+    // The language is part of the key.
+    let english = site
+        .get_with("/", &[(header::COOKIE, "congso_lang=en")])
+        .await;
+    assert!(english.body.contains("lang=\"en\""), "English page");
+    let vietnamese = site.get("/").await;
+    assert!(vietnamese.body.contains("lang=\"vi\""), "Vietnamese page");
+
+    // A change is visible on the very next request.
+    let id: i64 = path.trim_start_matches("/noi-dung/").parse().unwrap();
+    site.portal
+        .unpublish(&Acting::operator("test"), id)
+        .await
+        .unwrap();
+    assert_eq!(site.get(&path).await.status, StatusCode::NOT_FOUND);
+    let home_after = site.get("/").await;
+    assert!(!home_after.body.contains("Hội nghị chuyển đổi số"));
+
+    // Searches are never kept.
+    let before = site.state.page_cache().len();
+    for query in ["ubnd", "giam doc", "cntt"] {
+        site.get(&format!("/tim-kiem?q={query}")).await;
+    }
+    assert_eq!(site.state.page_cache().len(), before);
     site.ledger.shutdown().await.unwrap();
 });

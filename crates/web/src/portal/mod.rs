@@ -8,6 +8,7 @@
 //! anonymous visitors; a signed-in visitor's pages are `no-store`.
 
 mod api;
+mod cache;
 mod feeds;
 mod pages;
 
@@ -24,6 +25,7 @@ use crate::session::Visitor;
 use crate::AppState;
 
 pub use api::openapi_paths;
+pub use cache::PageCache;
 
 const CSS: &str = include_str!("portal.css");
 
@@ -55,6 +57,10 @@ pub fn routes(state: AppState) -> Router {
         .route("/api/services", get(api::services))
         .route("/api/services/{code}", get(api::service))
         .route("/api/portal/openapi.json", get(api::openapi))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cache::layer,
+        ))
         .with_state(state)
 }
 
