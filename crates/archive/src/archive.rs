@@ -25,6 +25,7 @@ use crate::events::Event;
 use crate::node_pki::{NodePki, Trust};
 use crate::record::ArchiveRecord;
 use crate::signing::{essence, load_blob, looks_like_pdf, verdict_code, MAX_SIGN_BYTES};
+use crate::writer::{ItemWriter, PendingItem};
 use crate::{rfc3339, sha256_hex};
 
 type Result<T, E = ArchiveError> = std::result::Result<T, E>;
@@ -150,6 +151,8 @@ impl ArchiveVerifyReport {
 pub struct Archive {
     pki: NodePki,
     blobs: BlobStore,
+    /// The group-commit writer, started on first use (inside the runtime).
+    writer: std::sync::Arc<std::sync::OnceLock<ItemWriter>>,
 }
 
 /// Checks a file name: a plain name, no directories, no control characters.
@@ -289,7 +292,11 @@ async fn check_file(
 
 impl Archive {
     pub fn new(pki: NodePki, blobs: BlobStore) -> Self {
-        Archive { pki, blobs }
+        Archive {
+            pki,
+            blobs,
+            writer: Default::default(),
+        }
     }
 
     pub fn db(&self) -> &Db {
@@ -379,11 +386,8 @@ impl Archive {
         for file in &input.files {
             let head = match &file.content {
                 FileContent::Bytes(bytes) => bytes.slice(..bytes.len().min(8)),
-                FileContent::Stored(blob) => match self.blobs.get_stream(&blob.sha256).await {
-                    Ok(mut stream) => match stream.next().await {
-                        Some(chunk) => chunk?,
-                        None => Bytes::new(),
-                    },
+                FileContent::Stored(blob) => match self.blobs.read_head(&blob.sha256, 8).await {
+                    Ok(head) => head,
                     Err(StoreError::NotFound { .. }) => {
                         return Err(ArchiveError::Invalid(format!(
                             "{}: blob {} is not in the store",
@@ -414,16 +418,8 @@ impl Archive {
                     }
                     self.blobs.put_bytes(bytes.clone()).await?
                 }
-                FileContent::Stored(blob) => {
-                    if !self.blobs.exists(&blob.sha256).await? {
-                        return Err(ArchiveError::Invalid(format!(
-                            "{}: blob {} is not in the store",
-                            file.name,
-                            blob.hex()
-                        )));
-                    }
-                    *blob
-                }
+                // Its first bytes were just read above, so it is stored.
+                FileContent::Stored(blob) => *blob,
             };
             if file.role == FileRole::Signed && essence(&file.media_type) != "application/pdf" {
                 return Err(ArchiveError::MediaTypeMismatch {
@@ -444,12 +440,26 @@ impl Archive {
             None => None,
         };
 
-        let trust = self.pki.trust().await?;
-        let options = trust.options(SystemTime::now());
+        // The trust anchors and CRL are read only when a file carries a
+        // signature or timestamp to check (most received documents do not).
+        let needs_check = located.iter().any(|file| {
+            matches!(
+                file.role,
+                FileRole::Signed | FileRole::Signature | FileRole::Timestamp
+            )
+        });
+        let options = if needs_check {
+            Some(self.pki.trust().await?.options(SystemTime::now()))
+        } else {
+            None
+        };
         let mut validations = Vec::new();
         let mut file_verdicts: HashMap<usize, String> = HashMap::new();
         for index in 0..located.len() {
-            let report = match check_file(&self.blobs, &located, index, &options).await {
+            let Some(options) = &options else {
+                break;
+            };
+            let report = match check_file(&self.blobs, &located, index, options).await {
                 Ok(Some(report)) => report,
                 Ok(None) => continue,
                 // A signed file that is not even a readable PDF cannot be archived as signed.
@@ -515,32 +525,32 @@ impl Archive {
         let record = record_of_new(&new);
         let record_sha256 = record.sha256_hex();
         new.record_sha256.clone_from(&record_sha256);
-        let id = store::insert_item(self.db(), &new).await?;
         let mut record_hash = [0u8; 32];
         hex::decode_to_slice(&record_sha256, &mut record_hash)
             .map_err(|error| ArchiveError::Invalid(format!("record hash: {error}")))?;
-        let entry = Event::ArchiveRecorded
-            .entry(actor, format!("archive:{id}"))
-            .data_hash(&record_hash)
-            .details(serde_json::json!({
-                "document_id": input.document_id,
-                "direction": input.direction.code(),
-                "verdict": record.verdict,
-                "files": record.files.len(),
-            }));
-        let receipt = match ledger.append(entry).await {
-            Ok(receipt) => receipt,
-            Err(error) => {
-                let _ = store::delete_unrecorded_item(self.db(), id).await;
-                return Err(error.into());
-            }
-        };
-        store::set_item_ledger_seq(self.db(), id, receipt.seq).await?;
+        let details = serde_json::json!({
+            "document_id": input.document_id,
+            "direction": input.direction.code(),
+            "verdict": record.verdict,
+            "files": record.files.len(),
+        });
+        let writer = self
+            .writer
+            .get_or_init(|| ItemWriter::start(self.db().clone()));
+        let (id, ledger_seq) = writer
+            .write(PendingItem {
+                item: new,
+                ledger: ledger.clone(),
+                actor: actor.clone(),
+                record_hash,
+                details,
+            })
+            .await?;
         Ok(ArchivedItem {
             id,
             record,
             record_sha256,
-            ledger_seq: receipt.seq,
+            ledger_seq,
             validation,
         })
     }

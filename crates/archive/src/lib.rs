@@ -31,6 +31,7 @@ pub mod package;
 mod record;
 pub mod samples;
 mod signing;
+mod writer;
 
 pub use archive::{
     Archive, ArchiveInput, ArchiveProblem, ArchiveVerifyReport, ArchivedItem, FileContent,

@@ -92,12 +92,24 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Documents: PAdES B-T signing (RSA-2048, node TSA in process) and
-    /// verification throughput, compared with pyHanko on the same PDFs.
+    /// Documents: registration + archive of incoming documents (each with a
+    /// unique file) on a fresh SQLite node, then PAdES B-T signing
+    /// (RSA-2048, node TSA in process) and verification throughput,
+    /// compared with pyHanko on the same PDFs.
     Documents {
         /// Documents to sign and verify.
         #[arg(long, default_value_t = 2000)]
         docs: usize,
+        /// Incoming documents to register and archive (0 skips this part).
+        #[arg(long, default_value_t = 20_000)]
+        reg_docs: usize,
+        /// Concurrent registering tasks (each waits for its own durable
+        /// registration before the next).
+        #[arg(long, default_value_t = 256)]
+        reg_tasks: usize,
+        /// Size of each registered document's file in bytes (0: metadata only).
+        #[arg(long, default_value_t = 100 * 1024)]
+        file_bytes: usize,
         #[arg(long)]
         json: bool,
     },
@@ -146,8 +158,21 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             seconds,
             json,
         } => crate::bench_exchange::run(docs, size, rate, seconds, json).await,
-        BenchCommand::Documents { docs, json } => {
-            let figures = crate::bench_documents::run(docs, json).await?;
+        BenchCommand::Documents {
+            docs,
+            reg_docs,
+            reg_tasks,
+            file_bytes,
+            json,
+        } => {
+            let options = crate::bench_documents::Options {
+                sign_docs: docs,
+                reg_docs,
+                reg_tasks,
+                file_bytes,
+                json,
+            };
+            let figures = crate::bench_documents::run(&options).await?;
             if json {
                 println!("{figures}");
             }

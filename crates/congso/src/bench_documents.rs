@@ -1,8 +1,23 @@
-//! `congso bench documents`, signing part: PAdES B-T signatures with an
-//! RSA-2048 staff key and a timestamp from the node's TSA in process, and
-//! full verification of each signed PDF (digest, CMS, chain, timestamp,
-//! coverage), spread over every core; then pyHanko signing and validating
-//! the same PDF with the same keys, one thread, in the same run.
+//! `congso bench documents`: both figures of the documents benchmark, end
+//! to end, in one run.
+//!
+//! Registration + archive: a fresh node in a scratch data directory (SQLite,
+//! `synchronous=FULL`, local blob store, its own CA and TSA), opened exactly
+//! as `serve` opens one, with its home agency and a clerk. Concurrent tasks
+//! register incoming documents through the node's documents service, each
+//! with its Decree 30 metadata and a unique file: the file is streamed into
+//! the blob store and hashed, synced and renamed into place; the document
+//! gets its arrival number in a batched transaction and its ledger entry;
+//! then it is archived (metadata record, edXML, file list, validation
+//! report, a second ledger entry). A task hears "registered" only after all
+//! of that is durable, and only then starts its next document. The run
+//! fails unless every document was registered and archived.
+//!
+//! Signing: PAdES B-T signatures with an RSA-2048 staff key and a timestamp
+//! from the node's TSA in process, and full verification of each signed PDF
+//! (digest, CMS, chain, timestamp, coverage), spread over every core; then
+//! pyHanko signing and validating the same PDF with the same keys, one
+//! thread, in the same run.
 //!
 //! Method (docs/PERFORMANCE.md): a throwaway PKI made for the run (P-256
 //! root, RSA-2048 signer), a generated 5-page administrative PDF, measured
@@ -13,15 +28,15 @@
 //! peers venv (`CONGSO_PEERS_VENV`, else `/tmp/peers/venv`); without it the
 //! comparison is skipped with a notice.
 //!
-//! The registration half of the benchmark (documents registered, hashed,
-//! ledgered and archived per second) belongs to the documents registers;
-//! its figure is left as `registration_docs_per_sec: null` here.
+//! The machine's load average is printed with every figure: on a shared
+//! machine a figure means little without it.
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use anyhow::Context;
+use anyhow::{bail, Context};
+use congso_core::access::{AccountKind, Role, RoleSet};
 use congso_pki::{
     CertificateAuthority, CertificateProfile, KeyAlgorithm, SubjectName, TimestampAuthority,
 };
@@ -33,6 +48,146 @@ const PYHANKO_MAX_DOCS: usize = 200;
 
 /// Bytes reserved for pyHanko's CMS (ours, with an RSA TSA, is about 8 KiB).
 const PYHANKO_RESERVED: usize = 16 * 1024;
+
+/// What `congso bench documents` runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Documents to sign and verify.
+    pub sign_docs: usize,
+    /// Incoming documents to register and archive (0: skip).
+    pub reg_docs: usize,
+    /// Concurrent registering tasks.
+    pub reg_tasks: usize,
+    /// Bytes of each registered document's file (0: metadata only).
+    pub file_bytes: usize,
+    pub json: bool,
+}
+
+/// The 1, 5 and 15 minute load averages, as `/proc/loadavg` gives them.
+fn load_average() -> Option<[f64; 3]> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let mut fields = text.split_whitespace().map(|field| field.parse::<f64>());
+    Some([
+        fields.next()?.ok()?,
+        fields.next()?.ok()?,
+        fields.next()?.ok()?,
+    ])
+}
+
+fn load_text(load: Option<[f64; 3]>) -> String {
+    match load {
+        Some([one, five, fifteen]) => format!("load average {one:.2} {five:.2} {fifteen:.2}"),
+        None => "load average unknown".to_owned(),
+    }
+}
+
+/// The registration + archive figures.
+struct Registration {
+    documents: usize,
+    seconds: f64,
+    per_second: f64,
+    archived: i64,
+    ledger_entries: u64,
+    load_before: Option<[f64; 3]>,
+    load_after: Option<[f64; 3]>,
+}
+
+/// Registers and archives `options.reg_docs` incoming documents on a fresh
+/// node in a scratch data directory, the way `serve` runs it.
+async fn registration(options: &Options) -> anyhow::Result<Registration> {
+    let scratch = tempfile::tempdir()?;
+    let config = crate::config::Config {
+        data_dir: scratch.path().join("node"),
+        ..crate::config::Config::default()
+    };
+    let node = crate::node::Node::open(config).await?;
+    let ledger = node.ledger().await?;
+    let agency_id = congso_store::accounts::create_organization(
+        &node.db,
+        &congso_store::accounts::NewOrganization {
+            kind: "agency".to_owned(),
+            organ_code: Some("000.00.00.H26".to_owned()),
+            name: "UBND thành phố Hà Nội".to_owned(),
+            short_name: Some("UBND".to_owned()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let clerk_id = congso_store::accounts::create_user(
+        &node.db,
+        &congso_store::accounts::NewUser {
+            username: "bench.clerk".to_owned(),
+            display_name: "Văn thư thử nghiệm".to_owned(),
+            email: None,
+            kind: AccountKind::Staff,
+            organization_id: Some(agency_id),
+            unit_id: None,
+            position: None,
+            roles: RoleSet::single(Role::Clerk),
+            // Nobody signs in during the benchmark.
+            password_hash: "$argon2id$bench-not-a-real-hash".to_owned(),
+            must_change_password: false,
+        },
+    )
+    .await?;
+    let pki = crate::pki_cmd::node_pki(&node).await?;
+    // The node CA and TSA exist before the clock starts, as on a running node.
+    pki.trust().await?;
+    let service = node
+        .documents_service(ledger.clone(), pki)
+        .await?
+        .context("the benchmark node has no home agency")?;
+    let acting = service.acting(clerk_id, "bench").await?;
+    let ledger_before = ledger.size();
+    let archived_before = congso_store::archive::count_items(&node.db).await?;
+    if !options.json {
+        println!(
+            "documents benchmark (registration + archive): {} incoming documents, {} file each, {} concurrent tasks, fresh SQLite node in {} ({})",
+            options.reg_docs,
+            if options.file_bytes == 0 {
+                "no".to_owned()
+            } else {
+                format!("a unique {}-byte", options.file_bytes)
+            },
+            options.reg_tasks,
+            scratch.path().display(),
+            load_text(load_average()),
+        );
+    }
+    let load_before = load_average();
+    let (seconds, registered) = congso_docs::bench::bench_register_incoming(
+        &service,
+        &acting,
+        options.reg_docs,
+        options.reg_tasks,
+        options.file_bytes,
+    )
+    .await?;
+    let load_after = load_average();
+    let archived = congso_store::archive::count_items(&node.db).await? - archived_before;
+    let ledger_entries = ledger.size() - ledger_before;
+    // Every document: one registration entry and one archive entry.
+    if registered != options.reg_docs
+        || archived != options.reg_docs as i64
+        || ledger_entries < 2 * options.reg_docs as u64
+    {
+        bail!(
+            "the run is not complete: {registered} registered, {archived} archived, {ledger_entries} ledger entries for {} documents",
+            options.reg_docs
+        );
+    }
+    ledger.shutdown().await?;
+    node.db.close().await;
+    Ok(Registration {
+        documents: registered,
+        seconds,
+        per_second: registered as f64 / seconds.max(f64::MIN_POSITIVE),
+        archived,
+        ledger_entries,
+        load_before,
+        load_after,
+    })
+}
 
 const PYHANKO_SCRIPT: &str = include_str!("../../pki/tests/peers/bench_pyhanko.py");
 
@@ -84,8 +239,28 @@ fn pyhanko(
     }
 }
 
-pub async fn run(docs: usize, json: bool) -> anyhow::Result<serde_json::Value> {
-    let docs = docs.max(1);
+pub async fn run(options: &Options) -> anyhow::Result<serde_json::Value> {
+    let json = options.json;
+    let registered = if options.reg_docs == 0 {
+        None
+    } else {
+        let figures = registration(options).await?;
+        if !json {
+            println!(
+                "  registration + archive:     {:>7.0} documents/s (target 2000)   {} documents in {:.1} s, {} archive items, {} ledger entries ({} at the start, {} at the end)",
+                figures.per_second,
+                figures.documents,
+                figures.seconds,
+                figures.archived,
+                figures.ledger_entries,
+                load_text(figures.load_before),
+                load_text(figures.load_after),
+            );
+        }
+        Some(figures)
+    };
+    let docs = options.sign_docs.max(1);
+    let sign_load_before = load_average();
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -207,8 +382,13 @@ pub async fn run(docs: usize, json: bool) -> anyhow::Result<serde_json::Value> {
             }
         }
     };
+    let sign_load_after = load_average();
     if !json {
-        println!("  registration + archive: measured by the documents registers benchmark (not part of this run)");
+        println!(
+            "  signing: {} at the start, {} at the end",
+            load_text(sign_load_before),
+            load_text(sign_load_after)
+        );
     }
     Ok(serde_json::json!({
         "benchmark": "documents",
@@ -233,6 +413,17 @@ pub async fn run(docs: usize, json: bool) -> anyhow::Result<serde_json::Value> {
             "sign_docs_per_sec": sign.round(),
             "validate_docs_per_sec": verify.round(),
         })),
-        "registration_docs_per_sec": serde_json::Value::Null,
+        "signing_load_average": { "start": sign_load_before, "end": sign_load_after },
+        "registration_docs_per_sec": registered.as_ref().map(|figures| figures.per_second.round()),
+        "registration": registered.as_ref().map(|figures| serde_json::json!({
+            "backend": "sqlite",
+            "documents": figures.documents,
+            "tasks": options.reg_tasks,
+            "file_bytes": options.file_bytes,
+            "seconds": figures.seconds,
+            "archived_items": figures.archived,
+            "ledger_entries": figures.ledger_entries,
+            "load_average": { "start": figures.load_before, "end": figures.load_after },
+        })),
     }))
 }

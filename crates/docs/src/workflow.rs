@@ -36,7 +36,7 @@ pub enum Effect {
 }
 
 impl Effect {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Effect::None => "none",
             Effect::Register => "register",

@@ -944,6 +944,59 @@ fn check_chain(
     }
 }
 
+/// Certificate signatures found good in this process, by the SHA-256 of
+/// the issuer's and the subject's DER. A signature over fixed bytes under a
+/// fixed key verifies the same way every time, so a success is remembered
+/// (a node verifies the same staff and TSA certificates under the same CA
+/// on every document); a failure is never remembered. Only the
+/// cryptographic check is cached: validity periods, key usage and
+/// revocation are checked on every verification. Bounded; starts over when
+/// full.
+fn signature_cache() -> &'static std::sync::Mutex<std::collections::HashSet<[u8; 32]>> {
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>> =
+        std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+const SIGNATURE_CACHE_CAPACITY: usize = 4096;
+
+/// Whether `subject`'s signature verifies under `issuer`'s public key.
+fn signature_verified(issuer: &Certificate, subject: &Certificate) -> bool {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update((issuer.to_der().len() as u64).to_be_bytes());
+    hasher.update(issuer.to_der());
+    hasher.update(subject.to_der());
+    let key: [u8; 32] = hasher.finalize().into();
+    if signature_cache()
+        .lock()
+        .is_ok_and(|cache| cache.contains(&key))
+    {
+        return true;
+    }
+    let verified = subject.tbs_der().is_ok_and(|tbs| {
+        subject.inner().signature().as_bytes().is_some_and(|sig| {
+            verify_signature(
+                issuer.public_key_info(),
+                subject.inner().signature_algorithm(),
+                None,
+                &tbs,
+                sig,
+            )
+            .is_ok()
+        })
+    });
+    if verified {
+        if let Ok(mut cache) = signature_cache().lock() {
+            if cache.len() >= SIGNATURE_CACHE_CAPACITY {
+                cache.clear();
+            }
+            cache.insert(key);
+        }
+    }
+    verified
+}
+
 /// Finds a path from `leaf` to one of `anchors` through CA certificates in
 /// `pool`, checking each signature. Returns leaf-first, anchor last.
 fn build_chain(
@@ -960,18 +1013,7 @@ fn build_chain(
         }
         let issued_by = |candidate: &Certificate| {
             candidate.subject_name() == current.issuer_name()
-                && current.tbs_der().is_ok_and(|tbs| {
-                    current.inner().signature().as_bytes().is_some_and(|sig| {
-                        verify_signature(
-                            candidate.public_key_info(),
-                            current.inner().signature_algorithm(),
-                            None,
-                            &tbs,
-                            sig,
-                        )
-                        .is_ok()
-                    })
-                })
+                && signature_verified(candidate, &current)
         };
         if let Some(anchor) = anchors.iter().find(|a| issued_by(a)) {
             chain.push(anchor.clone());

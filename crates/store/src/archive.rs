@@ -339,48 +339,90 @@ const ITEM_COLUMNS: &str = "id, document_id, direction, event_at, metadata, meta
 
 /// Stores an item and its files in one transaction; returns its id.
 pub async fn insert_item(db: &Db, new: &NewArchiveItem) -> Result<i64> {
-    let id: i64 = in_tx!(db, |tx| {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO archive_items (document_id, direction, event_at, metadata, \
-             metadata_sha256, edxml_sha256, edxml_size, verdict, report, report_sha256, \
-             record_sha256, archived_at, archived_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-        )
-        .bind(new.document_id)
-        .bind(new.direction.code())
-        .bind(new.event_at)
-        .bind(&new.metadata)
-        .bind(&new.metadata_sha256)
-        .bind(&new.edxml_sha256)
-        .bind(new.edxml_size)
-        .bind(&new.verdict)
-        .bind(&new.report)
-        .bind(&new.report_sha256)
-        .bind(&new.record_sha256)
-        .bind(new.archived_at)
-        .bind(&new.archived_by)
-        .fetch_one(&mut *tx)
-        .await?;
-        for (position, file) in new.files.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO archive_files (item_id, position, role, name, media_type, sha256, \
-                 size, signs, verdict) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    let ids = insert_items(db, &[new]).await?;
+    ids.first()
+        .copied()
+        .ok_or_else(|| StoreError::Corrupt("an inserted archive item has no id".to_owned()))
+}
+
+/// Stores several archived items with their files in one transaction (the
+/// archive's group commit); returns their ids in order. All or nothing.
+pub async fn insert_items(db: &Db, items: &[&NewArchiveItem]) -> Result<Vec<i64>> {
+    let ids: Vec<i64> = in_tx!(db, |tx| {
+        let mut ids = Vec::with_capacity(items.len());
+        for new in items {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO archive_items (document_id, direction, event_at, metadata, \
+                 metadata_sha256, edxml_sha256, edxml_size, verdict, report, report_sha256, \
+                 record_sha256, archived_at, archived_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
             )
-            .bind(id)
-            .bind(position as i64)
-            .bind(file.role.code())
-            .bind(&file.name)
-            .bind(&file.media_type)
-            .bind(&file.sha256)
-            .bind(file.size)
-            .bind(file.signs)
-            .bind(&file.verdict)
-            .execute(&mut *tx)
+            .bind(new.document_id)
+            .bind(new.direction.code())
+            .bind(new.event_at)
+            .bind(&new.metadata)
+            .bind(&new.metadata_sha256)
+            .bind(&new.edxml_sha256)
+            .bind(new.edxml_size)
+            .bind(&new.verdict)
+            .bind(&new.report)
+            .bind(&new.report_sha256)
+            .bind(&new.record_sha256)
+            .bind(new.archived_at)
+            .bind(&new.archived_by)
+            .fetch_one(&mut *tx)
             .await?;
+            for (position, file) in new.files.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO archive_files (item_id, position, role, name, media_type, sha256, \
+                     size, signs, verdict) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(id)
+                .bind(position as i64)
+                .bind(file.role.code())
+                .bind(&file.name)
+                .bind(&file.media_type)
+                .bind(&file.sha256)
+                .bind(file.size)
+                .bind(file.signs)
+                .bind(&file.verdict)
+                .execute(&mut *tx)
+                .await?;
+            }
+            ids.push(id);
         }
-        id
+        ids
     });
-    Ok(id)
+    Ok(ids)
+}
+
+/// Records the ledger positions of several archived items in one
+/// transaction; each only once. All or nothing.
+pub async fn set_item_ledger_seqs(db: &Db, positions: &[(i64, u64)]) -> Result<()> {
+    if positions.is_empty() {
+        return Ok(());
+    }
+    in_tx!(db, |tx| {
+        for (id, seq) in positions {
+            let seq = i64::try_from(*seq).map_err(|_| {
+                StoreError::Invalid(format!("ledger position {seq} is out of range"))
+            })?;
+            let updated = sqlx::query(
+                "UPDATE archive_items SET ledger_seq = $1 WHERE id = $2 AND ledger_seq IS NULL",
+            )
+            .bind(seq)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if updated != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "archive_items row {id} does not exist or already has a ledger position"
+                )));
+            }
+        }
+    });
+    Ok(())
 }
 
 /// Records the ledger position of an archived item; only once.

@@ -358,6 +358,41 @@ impl BlobStore {
         }
     }
 
+    /// Up to `len` first bytes of a blob (to recognise its format), without
+    /// reading the rest of it from local disk; `NotFound` when it is not
+    /// stored.
+    pub async fn read_head(&self, sha256: &[u8; 32], len: usize) -> Result<Bytes> {
+        match &self.backend {
+            Backend::Local(root) => {
+                let file = match tokio::fs::File::open(local_path(root, sha256)).await {
+                    Ok(file) => file,
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                        return Err(Self::missing(sha256))
+                    }
+                    Err(error) => return Err(error.into()),
+                };
+                let mut head = Vec::with_capacity(len);
+                file.take(len as u64).read_to_end(&mut head).await?;
+                Ok(Bytes::from(head))
+            }
+            Backend::Object(_) => {
+                let mut stream = self.get_stream(sha256).await?;
+                let mut head = Vec::with_capacity(len);
+                while head.len() < len {
+                    match stream.next().await {
+                        Some(chunk) => {
+                            let chunk = chunk?;
+                            let wanted = (len - head.len()).min(chunk.len());
+                            head.extend_from_slice(&chunk[..wanted]);
+                        }
+                        None => break,
+                    }
+                }
+                Ok(Bytes::from(head))
+            }
+        }
+    }
+
     /// Re-reads a blob and checks that its bytes still hash to its name.
     pub async fn verify(&self, sha256: &[u8; 32]) -> Result<bool> {
         let mut stream = self.get_stream(sha256).await?;

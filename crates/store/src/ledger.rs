@@ -301,6 +301,12 @@ impl Ledger {
         &self.inner.origin
     }
 
+    /// Whether both handles write to the same ledger (one writer task), so
+    /// their entries may share a group commit.
+    pub fn same_ledger(&self, other: &Ledger) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// The verifier key (`name+keyid+base64`) relying parties use to check
     /// this node's checkpoints.
     pub fn verifier_key(&self) -> String {

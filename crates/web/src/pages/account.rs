@@ -435,6 +435,7 @@ pub async fn staff_home(
             @if user.roles.permits(Action::DocumentView) { li { a href="/documents" { (ctx.t("nav-documents")) } } }
             @if user.roles.permits(Action::UserList) { li { a href="/admin/users" { (ctx.t("nav-admin-users")) } } }
             @if user.roles.permits(Action::LedgerViewEntries) { li { a href="/admin/ledger" { (ctx.t("nav-admin-ledger")) } } }
+            @if user.roles.permits(Action::DocumentWorkflowManage) { li { a href="/documents/workflow" { (ctx.t("wf-title")) } } }
             li { a href="/account" { (ctx.t("nav-account")) } }
         }
     };

@@ -381,8 +381,561 @@ async fn workflow_through_the_api(db: Db) {
     assert!(recall.json()["row"]["recalled_at"].is_i64());
 }
 
+/// A multipart body of text fields and files (name, file name, type, bytes).
+fn multipart_body(
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, &str, &[u8])],
+) -> (String, Vec<u8>) {
+    let boundary = "congso-test-boundary-7MA4YWxk".to_owned();
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    for (name, file_name, content_type, bytes) in files {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (boundary, body)
+}
+
+async fn post_multipart(
+    client: &mut Client,
+    path: &str,
+    token: &str,
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, &str, &[u8])],
+) -> Reply {
+    let (boundary, body) = multipart_body(fields, files);
+    client
+        .send(
+            request(Method::POST, path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(
+                    header::CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+}
+
+/// Signs in as `user` and creates a token on the account page.
+async fn token_for(h: &Harness, user: &crate::harness::TestUser) -> String {
+    let mut client = h.client();
+    client.sign_in(user).await;
+    create_token(&mut client).await
+}
+
+const INCOMING: &[(&str, &str)] = &[
+    ("sender_name", "Sở Tài chính tỉnh Bắc Ninh"),
+    ("sender_code", "000.00.12.H06"),
+    ("type_code", "cong-van"),
+    ("number", "318"),
+    ("notation", "STC-NS"),
+    ("issue_date", "2026-11-20"),
+    (
+        "summary",
+        "Về việc hướng dẫn lập dự toán ngân sách năm 2027",
+    ),
+    ("signer_name", "Trần Thị Bình"),
+    ("signer_position", "Giám đốc"),
+    ("page_count", "3"),
+    ("urgency", "1"),
+];
+
+/// Documents, timeline events and files stored, and the ledger size.
+async fn stored(h: &Harness) -> ((i64, i64, i64), u64) {
+    (
+        congso_store::documents::counts(&h.db).await.unwrap(),
+        h.ledger.size(),
+    )
+}
+
+async fn edxml_round_trip_and_hostile_packages(db: Db) {
+    let h = Harness::with_documents(db, |_| {}).await;
+    let clerk = h.user("van.thu", Role::Clerk).await;
+    let token = token_for(&h, &clerk).await;
+    let mut api = h.client();
+
+    // A document registered over the API, then exported as edXML.
+    let pdf = congso_archive::samples::text_pdf("Du toan 2027", 2);
+    let reply = post_multipart(
+        &mut api,
+        "/api/documents/incoming",
+        &token,
+        INCOMING,
+        &[("file", "du-toan.pdf", "application/pdf", &pdf)],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let first = reply.json()["document_id"].as_i64().unwrap();
+    let exported = call(
+        &mut api,
+        Method::GET,
+        &format!("/api/documents/{first}/edxml"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(exported.status, StatusCode::OK, "{}", exported.body);
+    assert!(exported.content_type().starts_with("application/xml"));
+    assert!(exported
+        .body
+        .contains("http://www.mic.gov.vn/TBT/QCVN_102_2016"));
+    let package = exported.body.clone().into_bytes();
+
+    // Imported again as an incoming document (it now comes from this
+    // agency): the same Decree 30 metadata and the same file.
+    let reply = post_multipart(
+        &mut api,
+        "/api/documents/incoming/edxml",
+        &token,
+        &[],
+        &[("package", "van-ban.edxml", "application/xml", &package)],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let imported = reply.json()["Registered"]["registered"]["document_id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{}", reply.body));
+    assert_ne!(imported, first);
+    let detail = |id: i64| {
+        let path = format!("/api/documents/{id}");
+        let token = token.clone();
+        let mut client = h.client();
+        async move {
+            call(&mut client, Method::GET, &path, Some(&token), None)
+                .await
+                .json()
+        }
+    };
+    let (original, copy) = (detail(first).await, detail(imported).await);
+    for field in [
+        "type_code",
+        "number",
+        "notation",
+        "issue_date",
+        "summary",
+        "signer",
+        "urgency",
+        "secrecy",
+        "page_count",
+    ] {
+        assert_eq!(
+            original["metadata"][field], copy["metadata"][field],
+            "{field}: {original} / {copy}"
+        );
+    }
+    assert_eq!(copy["row"]["direction"], "incoming");
+    let file_hash = |detail: &serde_json::Value| {
+        detail["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|file| file["kind"] == "original")
+            .map(|file| file["sha256"].clone())
+    };
+    assert_eq!(file_hash(&original), file_hash(&copy));
+    assert!(file_hash(&copy).is_some());
+
+    // The same package once more: refused as a duplicate, pointing to the
+    // registration just made.
+    let again = post_multipart(
+        &mut api,
+        "/api/documents/incoming/edxml",
+        &token,
+        &[],
+        &[("package", "van-ban.edxml", "application/xml", &package)],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert_eq!(again.json()["details"]["document_id"], imported);
+
+    // Hostile and malformed packages: a 4xx naming the problem, nothing
+    // registered, no number used up.
+    let before = stored(&h).await;
+    let text = String::from_utf8(package.clone()).unwrap();
+    let laughs = format!(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE edXML [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">]>\n{}",
+        text.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
+            .replacen("</edXML:Subject>", "&c;</edXML:Subject>", 1)
+    );
+    let external = text.replacen(
+        "<edXML",
+        "<!DOCTYPE edXML SYSTEM \"file:///etc/passwd\"><edXML",
+        1,
+    );
+    let huge_attribute = text.replacen(
+        "<edXML:Subject>",
+        &format!("<edXML:Subject note=\"{}\">", "A".repeat(4 << 20)),
+        1,
+    );
+    let hostile: [(&str, &[u8]); 5] = [
+        ("entity expansion", laughs.as_bytes()),
+        ("external DTD", external.as_bytes()),
+        ("huge attribute", huge_attribute.as_bytes()),
+        ("not XML", b"%PDF-1.7 this is not edXML"),
+        ("truncated", &package[..package.len() / 2]),
+    ];
+    for (what, body) in hostile {
+        let reply = post_multipart(
+            &mut api,
+            "/api/documents/incoming/edxml",
+            &token,
+            &[],
+            &[("package", "x.edxml", "application/xml", body)],
+        )
+        .await;
+        assert!(
+            reply.status.is_client_error(),
+            "{what}: {} {}",
+            reply.status,
+            reply.body
+        );
+        let error = reply.json();
+        assert!(
+            error["error"] == "edxml_unreadable" || error["error"] == "edxml_rejected",
+            "{what}: {error}"
+        );
+        assert!(
+            !error["message"].as_str().unwrap_or("").is_empty(),
+            "{what}: {error}"
+        );
+    }
+
+    // Malformed fields: every one is reported with its edXML path.
+    let id_start = text.find("<edXML:DocumentId>").unwrap();
+    let id_end = text.find("</edXML:DocumentId>").unwrap();
+    let malformed = format!(
+        "{}<edXML:DocumentId>000.00.00.H99,2026/11/29,1/XX</edXML:DocumentId>{}",
+        &text[..id_start],
+        &text[id_end + "</edXML:DocumentId>".len()..]
+    );
+    let subject_start = malformed.find("<edXML:Subject>").unwrap();
+    let subject_end = malformed.find("</edXML:Subject>").unwrap();
+    let malformed = format!(
+        "{}<edXML:Subject></edXML:Subject>{}",
+        &malformed[..subject_start],
+        &malformed[subject_end + "</edXML:Subject>".len()..]
+    );
+    let date_start = malformed.find("<edXML:PromulgationDate>").unwrap();
+    let date_end = malformed.find("</edXML:PromulgationDate>").unwrap();
+    let malformed = format!(
+        "{}<edXML:PromulgationDate>2026/13/45</edXML:PromulgationDate>{}",
+        &malformed[..date_start],
+        &malformed[date_end + "</edXML:PromulgationDate>".len()..]
+    );
+    let reply = post_multipart(
+        &mut api,
+        "/api/documents/incoming/edxml",
+        &token,
+        &[],
+        &[(
+            "package",
+            "x.edxml",
+            "application/xml",
+            malformed.as_bytes(),
+        )],
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    let error = reply.json();
+    assert_eq!(error["error"], "edxml_rejected");
+    let issues = error["details"]["issues"].as_array().unwrap();
+    let paths: Vec<&str> = issues
+        .iter()
+        .filter_map(|issue| issue["path"].as_str())
+        .collect();
+    for field in ["Subject", "PromulgationDate"] {
+        assert!(
+            paths.iter().any(|path| path.contains(field)),
+            "{field} is named: {paths:?}"
+        );
+    }
+    assert_eq!(stored(&h).await, before, "nothing was registered");
+
+    // The next registration gets the next arrival number: none was used up.
+    let next = post_multipart(
+        &mut api,
+        "/api/documents/incoming",
+        &token,
+        &[
+            ("sender_name", "UBND huyện Tiên Du"),
+            ("type_code", "cong-van"),
+            ("summary", "Về việc báo cáo tiến độ giải ngân"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(next.status, StatusCode::CREATED, "{}", next.body);
+    assert_eq!(next.json()["arrival_number"], 3);
+}
+
+async fn bad_files_over_the_api_register_nothing(db: Db) {
+    let h = Harness::with_documents(db, |_| {}).await;
+    let clerk = h.user("van.thu", Role::Clerk).await;
+    let token = token_for(&h, &clerk).await;
+    let mut api = h.client();
+    let before = stored(&h).await;
+
+    let mut encrypted = congso_archive::samples::text_pdf("Mat khau", 1);
+    let trailer = encrypted
+        .windows(7)
+        .rposition(|window| window == b"trailer")
+        .unwrap();
+    let rest = encrypted.split_off(trailer + 7);
+    encrypted.truncate(trailer);
+    encrypted.extend_from_slice(
+        b"trailer\n<< /Encrypt << /Filter /Standard /V 2 /R 3 /O <00> /U <00> /P -4 >> ",
+    );
+    encrypted.extend_from_slice(rest.strip_prefix(b"\n<<").unwrap_or(&rest));
+    let corrupt = b"%PDF-1.7\n%garbage, no objects and no end-of-file marker\n".to_vec();
+    let cases: &[(&str, &str, &str, &[u8], StatusCode, &str)] = &[
+        (
+            "corrupt PDF",
+            "hong.pdf",
+            "application/pdf",
+            &corrupt,
+            StatusCode::BAD_REQUEST,
+            "pdf_corrupt",
+        ),
+        (
+            "encrypted PDF",
+            "mat-khau.pdf",
+            "application/pdf",
+            &encrypted,
+            StatusCode::BAD_REQUEST,
+            "pdf_encrypted",
+        ),
+        (
+            "text sent as a PDF",
+            "gia.pdf",
+            "application/pdf",
+            b"plain text pretending to be a PDF",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "",
+        ),
+        (
+            "a PDF sent as a Word file",
+            "van-ban.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            &congso_archive::samples::text_pdf("Word", 1),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "",
+        ),
+        (
+            "an executable",
+            "virus.exe",
+            "application/x-msdownload",
+            b"MZ\x90\x00\x03",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "",
+        ),
+    ];
+    for (what, name, mime, bytes, status, code) in cases {
+        let reply = post_multipart(
+            &mut api,
+            "/api/documents/incoming",
+            &token,
+            INCOMING,
+            &[("file", *name, *mime, *bytes)],
+        )
+        .await;
+        assert_eq!(reply.status, *status, "{what}: {}", reply.body);
+        let error = reply.json();
+        if !code.is_empty() {
+            assert_eq!(error["error"], *code, "{what}: {error}");
+        }
+        assert!(
+            error["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{what}: {error}"
+        );
+    }
+    // Metadata errors name each field.
+    for (fields, expected) in [
+        (vec![("issue_date", "2026-02-30")], vec!["issue_date"]),
+        (
+            vec![("type_code", "khong-co-loai-nay")],
+            vec!["summary", "type_code"],
+        ),
+    ] {
+        let reply = post_multipart(&mut api, "/api/documents/incoming", &token, &fields, &[]).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+        let named: Vec<String> = reply.json()["details"]["fields"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{}", reply.body))
+            .iter()
+            .map(|field| field["field"].as_str().unwrap().to_owned())
+            .collect();
+        for field in expected {
+            assert!(named.iter().any(|f| f == field), "{field}: {named:?}");
+        }
+    }
+    assert_eq!(stored(&h).await, before, "nothing was registered");
+
+    // FIXME: registration checks a PDF's header and end-of-file marker, not
+    // its structure, so a PDF cut in the middle and given a new marker is
+    // accepted. Asserted as it is until registration parses PDFs.
+    let mut truncated = congso_archive::samples::text_pdf("Cat doi", 1);
+    truncated.truncate(truncated.len() / 2);
+    truncated.extend_from_slice(b"\n%%EOF\n");
+    let reply = post_multipart(
+        &mut api,
+        "/api/documents/incoming",
+        &token,
+        INCOMING,
+        &[("file", "cat-doi.pdf", "application/pdf", &truncated)],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+}
+
+async fn secret_documents_answer_404_to_those_not_cleared(db: Db) {
+    let h = Harness::with_documents(db, |_| {}).await;
+    let cleared = h.user("van.thu", Role::Clerk).await;
+    let uncleared = h.user("van.thu.hai", Role::Clerk).await;
+    let specialist = h.user("chuyen.vien", Role::Specialist).await;
+    let security = h.user("an.ninh", Role::SecurityOfficer).await;
+    let service = h.documents.as_ref().unwrap();
+    let officer = service.acting(security.id, "test").await.unwrap();
+    service
+        .set_clearance(&officer, cleared.id, congso_docs::model::Secrecy::Secret)
+        .await
+        .unwrap();
+    let cleared_token = token_for(&h, &cleared).await;
+    let uncleared_token = token_for(&h, &uncleared).await;
+    let specialist_token = token_for(&h, &specialist).await;
+    let mut api = h.client();
+
+    let mut fields = INCOMING.to_vec();
+    fields.retain(|(name, _)| *name != "summary");
+    fields.push(("summary", "Kế hoạch bảo vệ bí mật nhà nước năm 2027"));
+    fields.push(("secrecy", "1"));
+    let pdf = congso_archive::samples::text_pdf("Mat", 1);
+    let reply = post_multipart(
+        &mut api,
+        "/api/documents/incoming",
+        &cleared_token,
+        &fields,
+        &[("file", "mat.pdf", "application/pdf", &pdf)],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let id = reply.json()["document_id"].as_i64().unwrap();
+    let detail = call(
+        &mut api,
+        Method::GET,
+        &format!("/api/documents/{id}"),
+        Some(&cleared_token),
+        None,
+    )
+    .await;
+    assert_eq!(detail.status, StatusCode::OK, "{}", detail.body);
+    let file_id = detail.json()["files"][0]["id"].as_i64().unwrap();
+    let missing = id + 1000;
+    let paths = |id: i64, file_id: i64| {
+        vec![
+            format!("/api/documents/{id}"),
+            format!("/api/documents/{id}/timeline"),
+            format!("/api/documents/{id}/signatures"),
+            format!("/api/documents/{id}/files/{file_id}"),
+            format!("/api/documents/{id}/package"),
+            format!("/api/documents/{id}/edxml"),
+        ]
+    };
+    for token in [&uncleared_token, &specialist_token] {
+        for (path, missing_path) in paths(id, file_id)
+            .iter()
+            .zip(paths(missing, file_id + 1000))
+        {
+            let hidden = call(&mut api, Method::GET, path, Some(token), None).await;
+            let absent = call(&mut api, Method::GET, &missing_path, Some(token), None).await;
+            assert_eq!(hidden.status, absent.status, "{path}: {}", hidden.body);
+            assert_eq!(hidden.body, absent.body, "{path}");
+            assert!(
+                matches!(hidden.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+                "{path}: {}",
+                hidden.status
+            );
+        }
+        // Never listed, searched or exported.
+        for path in [
+            "/api/documents?limit=500".to_owned(),
+            "/api/documents?q=bi+mat+nha+nuoc".to_owned(),
+            "/api/documents?sender=So+Tai+chinh".to_owned(),
+            "/api/documents/registers?from=2000-01-01&until=2100-01-01".to_owned(),
+            "/api/documents/registers?from=2000-01-01&until=2100-01-01&secret=true".to_owned(),
+            "/api/documents/registers?from=2000-01-01&until=2100-01-01&format=csv".to_owned(),
+            "/api/documents/registers?from=2000-01-01&until=2100-01-01&secret=true&format=csv"
+                .to_owned(),
+        ] {
+            let reply = call(&mut api, Method::GET, &path, Some(token), None).await;
+            assert!(
+                !reply.body.contains("bảo vệ bí mật"),
+                "{path}: {}",
+                reply.body
+            );
+        }
+    }
+    // The uncleared clerk gets 404 (not 403) on the document itself: the
+    // same answer as for a document that does not exist.
+    let hidden = call(
+        &mut api,
+        Method::GET,
+        &format!("/api/documents/{id}"),
+        Some(&uncleared_token),
+        None,
+    )
+    .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+
+    // The cleared clerk sees it everywhere.
+    for path in [
+        format!("/api/documents/{id}"),
+        format!("/api/documents/{id}/files/{file_id}"),
+        format!("/api/documents/{id}/package"),
+    ] {
+        let reply = call(&mut api, Method::GET, &path, Some(&cleared_token), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+    }
+    let search = call(
+        &mut api,
+        Method::GET,
+        "/api/documents?q=bi+mat+nha+nuoc",
+        Some(&cleared_token),
+        None,
+    )
+    .await;
+    assert!(search.body.contains("bảo vệ bí mật"), "{}", search.body);
+    let register = call(
+        &mut api,
+        Method::GET,
+        "/api/documents/registers?from=2000-01-01&until=2100-01-01&secret=true&format=csv",
+        Some(&cleared_token),
+        None,
+    )
+    .await;
+    assert_eq!(register.status, StatusCode::OK, "{}", register.body);
+    assert!(register.body.contains("bảo vệ bí mật"), "{}", register.body);
+}
+
 on_both_databases!(
     every_route_is_described_and_every_description_served,
     tokens_not_cookies,
     workflow_through_the_api,
+    edxml_round_trip_and_hostile_packages,
+    bad_files_over_the_api_register_nothing,
+    secret_documents_answer_404_to_those_not_cleared,
 );

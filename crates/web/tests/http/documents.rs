@@ -681,10 +681,160 @@ async fn document_pages_need_the_right_role(db: Db) {
     );
 }
 
+async fn edxml_import_through_the_page(db: Db) {
+    let h = Harness::with_documents(db, |_| {}).await;
+    let clerk = h.user(CLERK_NAME, Role::Clerk).await;
+    let mut client = h.client();
+    client.sign_in(&clerk).await;
+    let reply = upload(
+        &mut client,
+        "/documents/incoming",
+        &incoming_fields("Về việc tổng kết công tác văn thư năm 2026", "51"),
+        &[("file", "cv51.pdf", "application/pdf", &pdf("Cong van 51"))],
+    )
+    .await;
+    let first = document_id(&reply);
+    let exported = client.get(&format!("/documents/{first}/edxml")).await;
+    assert_eq!(exported.status, StatusCode::OK, "{}", exported.body);
+    assert!(exported.content_type().starts_with("application/xml"));
+    let package = exported.body.into_bytes();
+
+    // The import form on the registration page takes it back in.
+    let imported = upload(
+        &mut client,
+        "/documents/incoming/edxml",
+        &[],
+        &[("package", "van-ban.edxml", "application/xml", &package)],
+    )
+    .await;
+    let second = document_id(&imported);
+    assert_ne!(first, second);
+    let page = client.get(imported.location()).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("Về việc tổng kết công tác văn thư năm 2026"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("51/STC-NS"), "{}", page.body);
+
+    // A hostile package: the page says what is wrong; nothing registered.
+    let before = congso_store::documents::counts(&h.db).await.unwrap();
+    let hostile = String::from_utf8(package.clone()).unwrap().replacen(
+        "<edXML",
+        "<!DOCTYPE edXML [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><edXML",
+        1,
+    );
+    let reply = upload(
+        &mut client,
+        "/documents/incoming/edxml",
+        &[],
+        &[("package", "x.edxml", "application/xml", hostile.as_bytes())],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(reply.body.contains("edXML"), "{}", reply.body);
+    // Malformed fields: listed one by one.
+    let text = String::from_utf8(package).unwrap();
+    let start = text.find("<edXML:PromulgationDate>").unwrap();
+    let end = text.find("</edXML:PromulgationDate>").unwrap();
+    let malformed = format!(
+        "{}<edXML:PromulgationDate>ngày 30 tháng 2</edXML:PromulgationDate>{}",
+        &text[..start],
+        &text[end + "</edXML:PromulgationDate>".len()..]
+    )
+    .replacen("<edXML:DocumentId>", "<edXML:DocumentId>khac-", 1);
+    let subject_start = malformed.find("<edXML:Subject>").unwrap();
+    let subject_end = malformed.find("</edXML:Subject>").unwrap();
+    let malformed = format!(
+        "{}<edXML:Subject>  </edXML:Subject>{}",
+        &malformed[..subject_start],
+        &malformed[subject_end + "</edXML:Subject>".len()..]
+    );
+    let reply = upload(
+        &mut client,
+        "/documents/incoming/edxml",
+        &[],
+        &[(
+            "package",
+            "x.edxml",
+            "application/xml",
+            malformed.as_bytes(),
+        )],
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("Subject"), "{}", reply.body);
+    assert_eq!(
+        congso_store::documents::counts(&h.db).await.unwrap(),
+        before,
+        "nothing was registered"
+    );
+}
+
+async fn administrators_see_the_workflow_in_force(db: Db) {
+    let h = Harness::with_documents(db, |_| {}).await;
+    let admin = h.admin("quan.tri").await;
+    let clerk = h.user(CLERK_NAME, Role::Clerk).await;
+    let mut client = h.client();
+    client.sign_in(&admin).await;
+    let staff = client.get("/staff").await;
+    assert!(
+        staff.body.contains("href=\"/documents/workflow\""),
+        "{}",
+        staff.body
+    );
+    let page = client.get("/documents/workflow").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for expected in [
+        "Quy trình xử lý văn bản đang áp dụng",
+        "Văn bản đến",
+        "Văn bản đi",
+        "Đã vào sổ, chờ phân công",
+        "Vào sổ văn bản đến",
+        "Văn thư",
+        "Lãnh đạo",
+        "Cấp số đến",
+        "Chỉ người đang giữ văn bản",
+    ] {
+        assert!(page.body.contains(expected), "{expected}: {}", page.body);
+    }
+    // Read-only: no form on the page.
+    assert!(!page
+        .body
+        .contains("<form method=\"post\" action=\"/documents"));
+    client.get("/lang/en?next=/").await;
+    let page = client.get("/documents/workflow").await;
+    for expected in [
+        "Document workflow in force",
+        "Registered, awaiting assignment",
+        "Number and issue",
+        "Clerk",
+        "Gives the arrival number",
+    ] {
+        assert!(page.body.contains(expected), "{expected}: {}", page.body);
+    }
+    // Only administrators.
+    let mut clerk_client = h.client();
+    clerk_client.sign_in(&clerk).await;
+    assert_eq!(
+        clerk_client.get("/documents/workflow").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
 on_both_databases!(
     incoming_register_assign_process,
     bad_uploads_are_refused_and_nothing_is_registered,
     outgoing_draft_to_dispatch_with_signature_and_package,
     secret_documents_stay_with_those_cleared,
     document_pages_need_the_right_role,
+    edxml_import_through_the_page,
+    administrators_see_the_workflow_in_force,
 );

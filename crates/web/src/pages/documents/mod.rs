@@ -2,8 +2,9 @@
 //! the incoming and outgoing registers, registration of an incoming
 //! document (upload or edXML package), drafting, the document page with its
 //! files, signatures, archive records, timeline and the steps the user may
-//! take, the overdue list, notifications, search, and the Appendix IV
-//! registers for printing and export.
+//! take, the overdue list, notifications, search, the Appendix IV
+//! registers for printing and export, and (for administrators) the
+//! workflow definition in force.
 //!
 //! Every page works without JavaScript. Every handler checks the page's
 //! permission with `SignedIn::require`, and the documents service checks
@@ -12,6 +13,7 @@
 pub(crate) mod detail;
 pub(crate) mod forms;
 mod lists;
+mod workflow;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -50,6 +52,7 @@ pub fn routes(upload_limit: u64) -> Router<AppState> {
         .route("/documents/notifications/{id}/read", post(lists::mark_read))
         .route("/documents/search", get(lists::search))
         .route("/documents/registers", get(lists::registers))
+        .route("/documents/workflow", get(workflow::show))
         .route("/documents/{id}", get(detail::show))
         .route(
             "/documents/{id}/edit",
