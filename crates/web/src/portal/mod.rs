@@ -9,6 +9,7 @@
 
 mod api;
 mod feeds;
+mod media;
 mod pages;
 
 use std::sync::OnceLock;
@@ -24,6 +25,7 @@ use crate::session::Visitor;
 use crate::AppState;
 
 pub use api::openapi_paths;
+pub(crate) use media::figure;
 
 const CSS: &str = include_str!("portal.css");
 
@@ -45,6 +47,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/tim-kiem", get(pages::search))
         .route("/dich-vu", get(pages::services))
         .route("/dich-vu/{code}", get(pages::service))
+        .route("/van-ban/{document}/tep/{file}", get(media::document_file))
+        .route("/anh/{image}/{file}", get(media::image))
         .route("/static/portal/{file}", get(stylesheet))
         .route("/feeds/{file}", get(feeds::feed))
         .route("/sitemap.xml", get(feeds::sitemap))
