@@ -246,6 +246,88 @@ pub async fn seed(node: &Node, ledger: &Ledger) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Gives some demo items a revision history (an edited second version)
+/// and publishes the demo agency's issued, unrecalled outgoing documents to
+/// the portal's direction-documents category, through the same calls the
+/// staff screens use. Runs after `demo::seed_documents`; idempotent (an
+/// edited item is not edited again, a published document updates its item).
+pub async fn seed_history_and_documents(node: &Node, ledger: &Ledger) -> anyhow::Result<()> {
+    let dir = crate::portal_cmd::index_dir(node);
+    let index = congso_search::SearchIndex::open(&dir)
+        .with_context(|| format!("cannot open the search index at {}", dir.display()))?;
+    let portal = Portal::new(node.db.clone(), ledger.clone(), Arc::new(index));
+    let acting = Acting::operator("demo");
+    for (external_id, correction) in [
+        (
+            "tin-2026-001",
+            "Cập nhật: bổ sung danh sách đơn vị được khen thưởng tại hội nghị.",
+        ),
+        (
+            "tin-2026-002",
+            "Cập nhật: tài liệu tập huấn đã được đăng tải tại mục Văn bản chỉ đạo, điều hành.",
+        ),
+    ] {
+        let Some(item) = congso_store::portal::item_by_external_id(&node.db, external_id).await?
+        else {
+            continue;
+        };
+        if item.revision > 1 {
+            continue;
+        }
+        let category = portal
+            .categories()
+            .await?
+            .into_iter()
+            .find(|category| category.id == item.category_id)
+            .context("a demo item has no category")?;
+        let input = congso_portal::ItemInput {
+            category: category.slug,
+            title: item.title.clone(),
+            summary: item.summary.clone(),
+            body_html: format!(
+                "{}<p><em>{}</em></p>",
+                item.body_html,
+                sanitize::escape(correction)
+            ),
+            metadata: serde_json::from_str(&item.metadata).unwrap_or_default(),
+            published_at: None,
+        };
+        portal
+            .update(&acting, item.id, Some(item.revision), &input)
+            .await?;
+    }
+
+    let pki = crate::pki_cmd::node_pki(node).await?;
+    let Some(service) = node.documents_service(ledger.clone(), pki).await? else {
+        return Ok(());
+    };
+    let Some(credentials) = congso_store::accounts::find_credentials(&node.db, "giamdoc").await?
+    else {
+        return Ok(());
+    };
+    let reader = service.acting(credentials.user.id, "demo").await?;
+    let outgoing = service
+        .list(
+            &reader,
+            congso_docs::model::Direction::Outgoing,
+            None,
+            1000,
+            0,
+        )
+        .await?;
+    for row in outgoing {
+        if row.issued_at.is_none() || row.recalled_at.is_some() || row.secrecy != 0 {
+            continue;
+        }
+        let detail = service.get(&reader, row.id).await?;
+        let source = congso_web::portal_document_source(&service, &detail);
+        portal
+            .publish_document(&acting, &source, Some("van-ban-chi-dao"))
+            .await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

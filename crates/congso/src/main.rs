@@ -181,6 +181,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             demo::seed_documents(&node, &ledger)
                 .await
                 .context("cannot seed the demo documents")?;
+            demo_portal::seed_history_and_documents(&node, &ledger)
+                .await
+                .context("cannot publish the demo documents to the portal")?;
             ledger.shutdown().await?;
             let data_dir = node.config.data_dir.clone();
             let public = node.config.public_url.clone();

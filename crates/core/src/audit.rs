@@ -71,6 +71,8 @@ pub enum AuditAction {
     PortalImported,
     PortalServiceSaved,
     PortalReindexed,
+    PortalImageAdded,
+    PortalDocumentPublished,
 }
 
 impl AuditAction {
@@ -137,6 +139,8 @@ impl AuditAction {
             AuditAction::PortalImported => "portal.imported",
             AuditAction::PortalServiceSaved => "portal.service_saved",
             AuditAction::PortalReindexed => "portal.reindexed",
+            AuditAction::PortalImageAdded => "portal.image_added",
+            AuditAction::PortalDocumentPublished => "portal.document_published",
         }
     }
 }

@@ -9,6 +9,7 @@
 //! publish, unpublish and expiry updates the search index at once.
 
 pub mod import;
+pub mod media;
 pub mod sanitize;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use congso_store::{Db, StoreError};
 use serde::{Deserialize, Serialize};
 
 pub use congso_store::portal::NewCategory;
+pub use media::{DocumentPublication, DocumentSource, SourceFile};
 
 /// Longest title, in characters.
 pub const MAX_TITLE_CHARS: usize = 500;

@@ -22,6 +22,7 @@ pub mod ledger;
 pub mod mail;
 pub mod pki;
 pub mod portal;
+pub mod portal_media;
 pub mod secrets;
 #[doc(hidden)]
 pub mod testing;

@@ -344,6 +344,31 @@ pub async fn all_items(db: &Db, limit: i64, offset: i64) -> Result<Vec<Item>> {
     }))
 }
 
+/// Items in any state for the staff list, newest change first, optionally
+/// of one status and one category.
+pub async fn staff_items(
+    db: &Db,
+    status: Option<&str>,
+    category_id: Option<i64>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Item>> {
+    let sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM portal_items WHERE ($1 IS NULL OR status = $1) \
+         AND ($2 IS NULL OR category_id = $2) ORDER BY updated_at DESC, id DESC \
+         LIMIT $3 OFFSET $4"
+    );
+    Ok(on_db!(db, |pool| {
+        sqlx::query_as(&sql)
+            .bind(status)
+            .bind(category_id)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?
+    }))
+}
+
 /// Ids of items whose scheduled publication time has come.
 pub async fn due_to_publish(db: &Db, now: i64) -> Result<Vec<i64>> {
     Ok(on_db!(db, |pool| {

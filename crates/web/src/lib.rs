@@ -30,6 +30,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 pub use error::AppError;
 pub use i18n::{I18n, Lang};
+pub use pages::portal_admin::document_source as portal_document_source;
 
 /// Settings the HTTP layer needs, derived from the node configuration.
 #[derive(Debug, Clone)]

@@ -326,6 +326,36 @@ async fn recall(
     Ok(Json(service.get(&acting, id).await?).into_response())
 }
 
+/// Publishes an issued document to the portal (or updates its item).
+async fn publish_to_portal(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+    Json(body): Json<Value>,
+) -> Result<Response, AppError> {
+    use crate::pages::portal_admin;
+    let (portal, portal_acting) = portal_admin::begin(&state, &user)?;
+    let (service, acting) = begin(&state, &user, Action::DocumentView).await?;
+    let fields = fields_of(body)?;
+    let detail = service.get(&acting, id).await?;
+    let source = portal_admin::document_source(service, &detail);
+    let outcome = portal
+        .publish_document(
+            &portal_acting,
+            &source,
+            fields.get("category").map(String::as_str),
+        )
+        .await
+        .map_err(portal_admin::portal_error)?;
+    Ok(Json(json!({
+        "item_id": outcome.item_id,
+        "status": outcome.status,
+        "updated": outcome.updated,
+        "url": congso_portal::item_url(outcome.item_id),
+    }))
+    .into_response())
+}
+
 async fn package(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -795,6 +825,20 @@ pub(super) fn routes() -> Vec<ApiRoute> {
                 vec![id_param()],
                 Some(json_body(json!({"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}))),
                 ("200", json_ok("The document", reference("Document"))),
+                &["400", "401", "403", "404", "409"],
+            ),
+            false,
+        ),
+        route(
+            "post",
+            "/api/documents/{id}/portal",
+            post(publish_to_portal),
+            operation(
+                "publishToPortal",
+                "Publish an issued, non-secret, unrecalled outgoing document to the public portal with its metadata and files; publishing it again updates the same item. Needs portal_edit (sent for review) or portal_publish (published at once)",
+                vec![id_param()],
+                Some(json_body(json!({"type": "object", "properties": {"category": {"type": "string", "description": "slug of a legal-documents category; the first one if absent"}}}))),
+                ("200", json_ok("The portal item", json!({"type": "object", "properties": {"item_id": {"type": "integer"}, "status": {"type": "string"}, "updated": {"type": "boolean"}, "url": {"type": "string"}}}))),
                 &["400", "401", "403", "404", "409"],
             ),
             false,

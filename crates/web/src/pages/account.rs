@@ -433,6 +433,7 @@ pub async fn staff_home(
         ul { @for role in user.roles.iter() { li { (ctx.role_name(role)) } } }
         ul {
             @if user.roles.permits(Action::DocumentView) { li { a href="/documents" { (ctx.t("nav-documents")) } } }
+            @if user.roles.permits(Action::PortalEdit) || user.roles.permits(Action::PortalPublish) { li { a href="/staff/portal" { (ctx.t("nav-portal-admin")) } } }
             @if user.roles.permits(Action::UserList) { li { a href="/admin/users" { (ctx.t("nav-admin-users")) } } }
             @if user.roles.permits(Action::LedgerViewEntries) { li { a href="/admin/ledger" { (ctx.t("nav-admin-ledger")) } } }
             @if user.roles.permits(Action::DocumentWorkflowManage) { li { a href="/documents/workflow" { (ctx.t("wf-title")) } } }

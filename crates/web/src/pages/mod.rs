@@ -8,6 +8,7 @@ pub(crate) mod documents;
 mod ledger;
 mod ops;
 mod pki;
+pub(crate) mod portal_admin;
 mod public;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -83,6 +84,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/pki/crl", get(pki::crl))
         .route("/tsa", post(pki::timestamp))
         .merge(documents::routes(state.settings().upload_limit))
+        .merge(portal_admin::routes())
         .fallback(fallback)
         .with_state(state)
 }

@@ -10,6 +10,7 @@
 mod api;
 mod cache;
 mod feeds;
+mod media;
 mod pages;
 
 use std::sync::OnceLock;
@@ -26,6 +27,7 @@ use crate::AppState;
 
 pub use api::openapi_paths;
 pub use cache::PageCache;
+pub(crate) use media::figure;
 
 const CSS: &str = include_str!("portal.css");
 
@@ -47,6 +49,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/tim-kiem", get(pages::search))
         .route("/dich-vu", get(pages::services))
         .route("/dich-vu/{code}", get(pages::service))
+        .route("/van-ban/{document}/tep/{file}", get(media::document_file))
+        .route("/anh/{image}/{file}", get(media::image))
         .route("/static/portal/{file}", get(stylesheet))
         .route("/feeds/{file}", get(feeds::feed))
         .route("/sitemap.xml", get(feeds::sitemap))

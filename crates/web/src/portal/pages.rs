@@ -239,6 +239,7 @@ pub async fn item(
         .iter()
         .find(|category| category.id == item.category_id)
         .ok_or_else(AppError::not_found)?;
+    let images = portal.images(item.id).await.map_err(portal_error)?;
     let metadata: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&item.metadata).unwrap_or_default();
     let attachments: Vec<Form> = metadata
@@ -311,6 +312,7 @@ pub async fn item(
                 }
             }
             @if !item.summary.is_empty() { p { strong { (item.summary) } } }
+            @for (image, variants) in &images { (super::figure(image, variants)) }
             div.body-text { (PreEscaped(&item.body_html)) }
             @if !attachments.is_empty() {
                 h2 { (ctx.t("portal-attachments")) }

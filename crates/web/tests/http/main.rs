@@ -30,6 +30,7 @@ mod ledger;
 mod limits;
 mod login;
 mod matrix;
+mod portal;
 mod reset;
 mod sessions;
 mod totp;

@@ -36,6 +36,8 @@ const NOTICES: &[&str] = &[
     "doc-step-done",
     "doc-signed",
     "doc-recalled-notice",
+    "portal-notice-document-published",
+    "portal-notice-document-review",
 ];
 
 fn text(fields: &HashMap<String, String>, name: &str) -> Option<String> {
@@ -118,6 +120,8 @@ pub async fn show(
     let timeline = service.timeline(&acting, id).await?;
     let signatures = service.signatures(&acting, id).await?;
     let archived = service.archive_items(&acting, id).await?;
+    let portal_section =
+        super::super::portal_admin::document_section(&state, &ctx, &signed_in, &detail).await?;
     let users: HashMap<i64, congso_store::accounts::User> =
         congso_store::accounts::list_users(state.db())
             .await?
@@ -389,6 +393,7 @@ pub async fn show(
                 p { a href={ "/documents/" (id) "/edxml" } download { (ctx.t("doc-edxml-download")) } }
             }
         }
+        (portal_section)
         @if !detail.assignments.is_empty() {
             section aria-labelledby="assign-h" {
                 h2 #assign-h { (ctx.t("doc-section-assignments")) }
