@@ -252,6 +252,56 @@ impl PeerClient {
         SignedReceipt::from_document(endpoint, document, duplicate)
     }
 
+    /// Sends a signed data service request; answers the signed response
+    /// bytes, its signature, and whether it answers an earlier request with
+    /// the same id. Not retried: the caller decides.
+    pub async fn call_service(
+        &self,
+        endpoint: &str,
+        request: &[u8],
+        signature: &[u8],
+    ) -> std::result::Result<(Vec<u8>, Vec<u8>, bool), AttemptError> {
+        let response = self
+            .http
+            .post(format!("{endpoint}/federation/services/call"))
+            .header(SIGNATURE_HEADER, URL_SAFE_NO_PAD.encode(signature))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .timeout(self.timeouts.connect + self.timeouts.idle * 2)
+            .body(request.to_vec())
+            .send()
+            .await
+            .map_err(|error| {
+                AttemptError::unreachable(format!("{endpoint}: {}", describe(&error)))
+            })?;
+        if !response.status().is_success() {
+            return Err(refusal(endpoint, response).await);
+        }
+        let duplicate = response
+            .headers()
+            .contains_key(crate::wire::DUPLICATE_HEADER);
+        let body = read_limited(
+            response,
+            crate::data_service::MAX_RESPONSE_BYTES / 3 * 4 + 1024,
+        )
+        .await
+        .map_err(|error| AttemptError::unreachable(format!("{endpoint}: {error}")))?;
+        let document: crate::data_service::ResponseDocument =
+            parse(endpoint, "service response", &body)?;
+        let decode = |text: &str| {
+            STANDARD.decode(text).map_err(|_| {
+                AttemptError::refused(
+                    format!("{endpoint} sent a service response that is not base64"),
+                    false,
+                )
+            })
+        };
+        Ok((
+            decode(&document.response)?,
+            decode(&document.signature)?,
+            duplicate,
+        ))
+    }
+
     /// The receipt already issued for `message_id`, if the peer has it.
     pub async fn fetch_receipt(
         &self,

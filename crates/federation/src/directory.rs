@@ -2,8 +2,7 @@
 //!
 //! The directory is canonical JSON (the *body*) listing every member: organ
 //! code, name, federation endpoint, node certificate, ledger and witness
-//! keys, status, and the data services it publishes (stage 2; empty for
-//! now). The coordinator signs a small *head* naming the body's SHA-256, as
+//! keys, status, and the data services it publishes. The coordinator signs a small *head* naming the body's SHA-256, as
 //! a C2SP signed note with its Ed25519 directory key:
 //!
 //! ```text
@@ -49,15 +48,19 @@ pub enum MemberStatus {
     Removed,
 }
 
-/// A data service a member publishes (stage 2 of the federation fills
-/// this in; today the list is always empty).
+/// A data service a member publishes (see [`crate::data_service`]): what
+/// callers need to know to call it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublishedService {
-    /// Stable service code.
+    /// Stable service code (`ho-tich.tra-cuu-cu-tru`).
     pub code: String,
-    /// What it does, for people.
-    pub title: String,
+    /// What it does, for people (Vietnamese).
+    pub name: String,
+    pub description: String,
+    /// The declared input and output (JSON Schema, draft 2020-12).
+    pub input_schema: serde_json::Value,
+    pub output_schema: serde_json::Value,
 }
 
 /// One agency in the directory.

@@ -36,6 +36,8 @@ pub enum Domain {
     Envelope,
     Receipt,
     JoinRequest,
+    ServiceRequest,
+    ServiceResponse,
 }
 
 impl Domain {
@@ -44,6 +46,8 @@ impl Domain {
             Domain::Envelope => b"congso-envelope/v1\n",
             Domain::Receipt => b"congso-receipt/v1\n",
             Domain::JoinRequest => b"congso-join/v1\n",
+            Domain::ServiceRequest => b"congso-service-request/v1\n",
+            Domain::ServiceResponse => b"congso-service-response/v1\n",
         }
     }
 

@@ -316,7 +316,13 @@ impl Authority {
                 } else {
                     MemberStatus::Removed
                 },
-                services: Vec::new(),
+                // The coordinator checked the list when the member announced
+                // it; a removed member lists nothing.
+                services: if member.status == "active" {
+                    serde_json::from_str(&member.services).unwrap_or_default()
+                } else {
+                    Vec::new()
+                },
             })
             .collect();
         let directory = Directory {
@@ -403,6 +409,8 @@ impl Authority {
             joined_at: now,
             removed_at: None,
             removal_reason: None,
+            services: "[]".into(),
+            services_revision: 0,
         };
         let row = self
             .update(
@@ -535,6 +543,8 @@ pub async fn init(
         joined_at: now,
         removed_at: None,
         removal_reason: None,
+        services: "[]".into(),
+        services_revision: 0,
     };
     let content = DirectoryContent {
         version: 1,

@@ -16,6 +16,9 @@
 //! - [`Federation`]: the running service: the listener, the outbox with
 //!   per-destination queues, retries and backoff, the inbox and its
 //!   handlers ([`InboxHandler`]), directory refresh, witnessing.
+//! - [`data_service`]: data services between agencies: declared inputs
+//!   and outputs (JSON Schema), a declarative dataset backend, grants per
+//!   agency, signed requests and responses, both sides logged.
 //! - [`witness::verify_witnesses`]: the witness check `congso ledger verify`
 //!   runs.
 //!
@@ -26,6 +29,7 @@
 //! belong to an active member of the directory in force are served.
 
 mod client;
+pub mod data_service;
 pub mod directory;
 pub mod envelope;
 mod error;
@@ -41,6 +45,7 @@ pub mod wire;
 pub mod witness;
 
 pub use client::AttemptError;
+pub use data_service::{CallAnswer, CallRequest, Outcome, ServiceRequest, ServiceResponse};
 pub use directory::{Directory, DirectoryMember, DirectoryView, MemberStatus};
 pub use envelope::{Envelope, Receipt};
 pub use error::{FederationError, Result};

@@ -197,6 +197,7 @@ fn routes(state: ServerState) -> Router {
         .route("/federation/messages", post(messages))
         .route("/federation/receipts/{message_id}", get(receipt))
         .route("/federation/cosignatures", get(cosignatures))
+        .route("/federation/services/call", post(service_call))
         .route("/ledger/checkpoint", get(checkpoint))
         .route("/ledger/proof/consistency", get(consistency))
         .fallback(|| async {
@@ -745,6 +746,84 @@ async fn receipt(
             "no message with this id has arrived from you",
             true,
         )),
+    }
+}
+
+// ----------------------------------------------------------- data services
+
+/// Answers a data service call with a signed response; requests that
+/// cannot be verified or read are refused with an [`ErrorDocument`].
+async fn service_call(
+    State(state): State<ServerState>,
+    Extension(peer): Extension<PeerConnection>,
+    request: Request,
+) -> ApiResult<Response> {
+    use crate::data_service::{answer, ResponseDocument, Unanswerable, MAX_REQUEST_BYTES};
+    let inner = &state.inner;
+    let caller = caller(inner, &peer)?;
+    let refuse = |status: StatusCode, code: &'static str, message: String| {
+        tracing::warn!(peer = %peer.address, %caller, code, %message, "data service request refused");
+        ApiError::new(status, code, message, false)
+    };
+    let _permit = state.inbound.clone().try_acquire_owned().map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "the node is answering too many requests at once; try again shortly",
+            true,
+        )
+    })?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(header_text(&request, SIGNATURE_HEADER)?)
+        .map_err(|_| {
+            refuse(
+                StatusCode::BAD_REQUEST,
+                "request_invalid",
+                "the signature is not base64url".into(),
+            )
+        })?;
+    let body = tokio::time::timeout(
+        inner.settings.io_timeout,
+        axum::body::to_bytes(request.into_body(), MAX_REQUEST_BYTES),
+    )
+    .await
+    .map_err(|_| {
+        refuse(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_invalid",
+            "the request did not arrive in time".into(),
+        )
+    })?
+    .map_err(|_| {
+        refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_too_large",
+            format!("the request is larger than the {MAX_REQUEST_BYTES} bytes this node reads"),
+        )
+    })?;
+    let source = peer.address.ip().to_string();
+    match answer(inner, &caller, &source, &body, &signature).await {
+        Ok(answer) => {
+            let mut response = Json(ResponseDocument {
+                response: STANDARD.encode(&answer.response),
+                signature: STANDARD.encode(&answer.signature),
+            })
+            .into_response();
+            if answer.duplicate {
+                response
+                    .headers_mut()
+                    .insert(DUPLICATE_HEADER, HeaderValue::from_static("1"));
+            }
+            Ok(response)
+        }
+        Err(Unanswerable::Refused { code, message }) => {
+            let status = match code {
+                "bad_signature" | "sender_mismatch" | "not_a_member" => StatusCode::FORBIDDEN,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            Err(refuse(status, code, message))
+        }
+        Err(Unanswerable::Internal(error)) => Err(ApiError::internal(error)),
     }
 }
 

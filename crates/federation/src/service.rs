@@ -349,6 +349,15 @@ impl Federation {
     /// [`Federation::start`] on a listener the caller bound.
     pub async fn start_on(&self, listener: tokio::net::TcpListener) -> Result<SocketAddr> {
         let bound = listener.local_addr()?;
+        if self.inner.authority.is_some() {
+            // The coordinator lists members' data services in the directory.
+            self.register_handler(
+                crate::data_service::ANNOUNCE_KIND,
+                Arc::new(crate::data_service::AnnouncementHandler {
+                    inner: Arc::downgrade(&self.inner),
+                }),
+            )?;
+        }
         let inner = self.inner.clone();
         let mut tasks = vec![
             tokio::spawn(crate::server::serve(inner.clone(), listener)),

@@ -91,6 +91,44 @@ impl RawNode {
             .await
     }
 
+    /// Signs data service request bytes with this node's key.
+    pub fn sign_request(&self, bytes: &[u8]) -> Result<Vec<u8>> {
+        self.identity.node_key.sign(Domain::ServiceRequest, bytes)
+    }
+
+    /// Posts exactly these request bytes and signature to `to`'s data
+    /// service route; answers the signed response bytes, its signature and
+    /// whether it was marked as the answer to an earlier request.
+    pub async fn call_service(
+        &self,
+        to: &str,
+        request: &[u8],
+        signature: &[u8],
+    ) -> std::result::Result<(Vec<u8>, Vec<u8>, bool), AttemptError> {
+        let endpoint = self
+            .directory
+            .member(to)
+            .map(|member| member.entry.endpoint.clone())
+            .unwrap_or_default();
+        self.client
+            .call_service(&endpoint, request, signature)
+            .await
+    }
+
+    /// Checks a data service response with the provider's certified key.
+    pub fn verify_service_response(
+        &self,
+        from: &str,
+        response: &[u8],
+        signature: &[u8],
+    ) -> Result<crate::ServiceResponse> {
+        let member = self.directory.active_member(from)?;
+        member
+            .key
+            .verify(Domain::ServiceResponse, response, signature)?;
+        crate::ServiceResponse::decode(response)
+    }
+
     /// A body that yields `head` and then breaks, as a connection cut in
     /// the middle of a transfer does.
     pub fn broken_body(head: Vec<u8>) -> reqwest::Body {

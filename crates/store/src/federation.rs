@@ -274,10 +274,16 @@ pub struct MemberRow {
     pub joined_at: i64,
     pub removed_at: Option<i64>,
     pub removal_reason: Option<String>,
+    /// The data services the member announced (canonical JSON list; the
+    /// federation crate checks it), `[]` until it announces any.
+    pub services: String,
+    /// The revision of that announcement; only a higher one replaces it.
+    pub services_revision: i64,
 }
 
 const MEMBER_COLUMNS: &str = "organ_code, name, endpoint, certificate, certificate_serial, \
-     ledger_key, witness_key, status, joined_at, removed_at, removal_reason";
+     ledger_key, witness_key, status, joined_at, removed_at, removal_reason, services, \
+     services_revision";
 
 /// Every member the coordinator knows, by organ code.
 pub async fn members(db: &Db) -> Result<Vec<MemberRow>> {
@@ -389,6 +395,15 @@ pub enum MemberChange {
     },
     /// Removes a member and revokes its certificate.
     Remove { organ_code: String, reason: String },
+    /// Replaces the data services an active member publishes with the list
+    /// it announced under `revision`. An announcement whose revision is not
+    /// above the stored one is refused with [`StoreError::Conflict`] (it is
+    /// stale or repeated) and changes nothing.
+    Services {
+        organ_code: String,
+        services: String,
+        revision: i64,
+    },
 }
 
 /// What the directory signer is given: the next version and CRL number,
@@ -514,6 +529,41 @@ where
                 .bind(organ_code)
                 .bind(now)
                 .bind(reason)
+                .execute(&mut *tx)
+                .await?;
+            }
+            MemberChange::Services {
+                organ_code,
+                services,
+                revision,
+            } => {
+                let current: Option<(String, i64)> = sqlx::query_as(
+                    "SELECT status, services_revision FROM fed_members WHERE organ_code = $1",
+                )
+                .bind(organ_code)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((status, current_revision)) = current else {
+                    return Err(StoreError::not_found(format!("member {organ_code}")));
+                };
+                if status != "active" {
+                    return Err(StoreError::Invalid(format!(
+                        "{organ_code} is not an active member"
+                    )));
+                }
+                if *revision <= current_revision {
+                    return Err(StoreError::Conflict(format!(
+                        "{organ_code}'s services are already at revision {current_revision}; \
+                         revision {revision} is stale"
+                    )));
+                }
+                sqlx::query(
+                    "UPDATE fed_members SET services = $1, services_revision = $2 \
+                     WHERE organ_code = $3",
+                )
+                .bind(services)
+                .bind(revision)
+                .bind(organ_code)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -1378,6 +1428,8 @@ mod tests {
             joined_at: 1,
             removed_at: None,
             removal_reason: None,
+            services: "[]".into(),
+            services_revision: 0,
         }
     }
 
@@ -1728,6 +1780,50 @@ mod tests {
             .unwrap();
         assert_eq!(row.body, b"000.00.00.G01=active,000.00.01.H26=active");
         assert_eq!(latest_directory(&db).await.unwrap().unwrap().version, 4);
+
+        // A member's data services: only a newer announcement replaces them.
+        let services = |revision: i64, list: &str| MemberChange::Services {
+            organ_code: "000.00.01.H26".into(),
+            services: list.into(),
+            revision,
+        };
+        let row = update_directory(&db, &services(3, "[\"a\"]"), 90, sign)
+            .await
+            .unwrap();
+        assert_eq!(row.version, 5);
+        let stored = &members(&db).await.unwrap()[1];
+        assert_eq!(
+            (stored.services.as_str(), stored.services_revision),
+            ("[\"a\"]", 3)
+        );
+        check_refused(
+            update_directory(&db, &services(3, "[\"b\"]"), 91, sign).await,
+            "stale",
+        );
+        check_refused(
+            update_directory(&db, &services(2, "[\"b\"]"), 91, sign).await,
+            "stale",
+        );
+        check_refused(
+            update_directory(
+                &db,
+                &MemberChange::Services {
+                    organ_code: "000.00.09.H99".into(),
+                    services: "[]".into(),
+                    revision: 9,
+                },
+                91,
+                sign,
+            )
+            .await,
+            "not found",
+        );
+        assert_eq!(members(&db).await.unwrap()[1].services, "[\"a\"]");
+        assert_eq!(latest_directory(&db).await.unwrap().unwrap().version, 5);
+        update_directory(&db, &services(4, "[]"), 92, sign)
+            .await
+            .unwrap();
+        assert_eq!(members(&db).await.unwrap()[1].services, "[]");
     });
 
     conformance!(fetched_directories_only_go_up, |db: Db| async move {

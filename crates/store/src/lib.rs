@@ -14,6 +14,7 @@ mod macros;
 pub mod accounts;
 pub mod archive;
 pub mod blob;
+pub mod data_services;
 mod db;
 pub mod documents;
 mod error;
