@@ -1026,34 +1026,6 @@ pub async fn categories(
     Ok(super::private_page(page(&ctx, &title, body)))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn schedule_times_are_vietnam_time() {
-        // 2026-12-01 08:00 in Hanoi is 01:00 UTC.
-        assert_eq!(
-            parse_vn_datetime("2026-12-01T08:00"),
-            Some(1_796_086_800_000_000)
-        );
-        assert_eq!(
-            parse_vn_datetime("2026-12-01T08:00:30"),
-            Some(1_796_086_830_000_000)
-        );
-        for bad in [
-            "",
-            "2026-12-01",
-            "2026-13-01T08:00",
-            "2026-12-01T25:00",
-            "tomorrow",
-            "2026-12-01T08:00:00:00",
-        ] {
-            assert_eq!(parse_vn_datetime(bad), None, "{bad}");
-        }
-    }
-}
-
 // ------------------------------------------------------------------ documents
 
 /// Whether a document may be published to the portal at all.
@@ -1195,4 +1167,32 @@ pub async fn publish_document(
         "portal-notice-document-review"
     };
     Ok(Redirect::to(&format!("/documents/{id}?notice={notice}")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedule_times_are_vietnam_time() {
+        // 2026-12-01 08:00 in Hanoi is 01:00 UTC.
+        assert_eq!(
+            parse_vn_datetime("2026-12-01T08:00"),
+            Some(1_796_086_800_000_000)
+        );
+        assert_eq!(
+            parse_vn_datetime("2026-12-01T08:00:30"),
+            Some(1_796_086_830_000_000)
+        );
+        for bad in [
+            "",
+            "2026-12-01",
+            "2026-13-01T08:00",
+            "2026-12-01T25:00",
+            "tomorrow",
+            "2026-12-01T08:00:00:00",
+        ] {
+            assert_eq!(parse_vn_datetime(bad), None, "{bad}");
+        }
+    }
 }

@@ -105,7 +105,7 @@ pub async fn image(
         return Err(AppError::not_found());
     }
     let public = status == congso_portal::status::PUBLISHED;
-    if !public && !(visitor.can(Action::PortalEdit) || visitor.can(Action::PortalPublish)) {
+    if !public && !visitor.can(Action::PortalEdit) && !visitor.can(Action::PortalPublish) {
         return Err(AppError::not_found());
     }
     let hash = hash_of(&variant.sha256)?;
