@@ -702,7 +702,9 @@ async fn bad_files_over_the_api_register_nothing(db: Db) {
     );
     encrypted.extend_from_slice(rest.strip_prefix(b"\n<<").unwrap_or(&rest));
     let corrupt = b"%PDF-1.7\n%garbage, no objects and no end-of-file marker\n".to_vec();
-    let cases: &[(&str, &str, &str, &[u8], StatusCode, &str)] = &[
+    // (file name, declared type, label, bytes, expected status, expected text)
+    type Case<'a> = (&'a str, &'a str, &'a str, &'a [u8], StatusCode, &'a str);
+    let cases: &[Case] = &[
         (
             "corrupt PDF",
             "hong.pdf",
