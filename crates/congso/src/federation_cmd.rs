@@ -128,6 +128,11 @@ pub enum FederationCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Data services: publish, load, grant, revoke, list, call, log.
+    Service {
+        #[command(subcommand)]
+        command: crate::data_service_cmd::ServiceCommand,
+    },
     /// Received messages, with their arrival times.
     Inbox {
         #[arg(long, default_value_t = 100)]
@@ -151,7 +156,7 @@ async fn home_agency(node: &Node) -> anyhow::Result<(Option<String>, Option<Stri
     })
 }
 
-fn time(micros: i64) -> String {
+pub(crate) fn time(micros: i64) -> String {
     use congso_vn::time::OffsetDateTime;
     let Ok(at) = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000) else {
         return micros.to_string();
@@ -373,6 +378,9 @@ pub async fn run(node: &Node, command: FederationCommand) -> anyhow::Result<()> 
                     );
                 }
             }
+        }
+        FederationCommand::Service { command } => {
+            crate::data_service_cmd::run(node, command).await?
         }
         FederationCommand::Inbox { limit, after, json } => {
             let rows = store::inbox_page(&node.db, after, limit).await?;

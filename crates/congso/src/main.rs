@@ -7,6 +7,7 @@ mod bench;
 mod bench_documents;
 mod bench_exchange;
 mod config;
+mod data_service_cmd;
 mod demo;
 mod demo_portal;
 mod exchange;

@@ -951,3 +951,257 @@ fn a_dispatched_document_is_registered_by_the_recipient_and_its_status_comes_bac
     a.ledger_verify();
     b.ledger_verify();
 }
+
+/// `service call` as `user` on `node`: the exit code and the printed JSON
+/// (if any).
+fn service_call(
+    node: &Node,
+    provider: &Node,
+    code: &str,
+    input: &str,
+    user: &str,
+) -> (i32, Option<serde_json::Value>, String) {
+    let output = node.run(&[
+        "federation",
+        "service",
+        "call",
+        &provider.organ_code,
+        code,
+        "--input",
+        input,
+        "--purpose",
+        "Giải quyết hồ sơ đăng ký thường trú",
+        "--as",
+        user,
+        "--json",
+    ]);
+    (
+        output.status.code().unwrap_or(-1),
+        serde_json::from_slice(&output.stdout).ok(),
+        text(&output),
+    )
+}
+
+#[test]
+fn data_services_are_granted_called_refused_and_logged_on_both_sides() {
+    let root = tempfile::tempdir().unwrap();
+    let (a, mut b, c) = three_nodes(root.path());
+    let code = "ho-tich.tra-cuu-cu-tru";
+    for node in [&a, &c] {
+        node.ok(&[
+            "admin",
+            "create-user",
+            "lan.nt",
+            "--name",
+            "Nguyễn Thị Lan",
+            "--role",
+            "specialist",
+        ]);
+    }
+
+    // B publishes, loads its dataset and grants A only.
+    std::fs::write(
+        root.path().join("input.json"),
+        r#"{"type":"object","properties":{"cccd":{"type":"string","format":"cccd"}},"required":["cccd"],"additionalProperties":false}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.path().join("output.json"),
+        r#"{"type":"object","properties":{"cccd":{"type":"string"},"ho_ten":{"type":"string"},"thuong_tru":{"type":"string"}},"required":["cccd","ho_ten","thuong_tru"]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.path().join("data.jsonl"),
+        "{\"cccd\":\"001099012345\",\"ho_ten\":\"Nguyễn Văn An\",\"thuong_tru\":\"Hoàn Kiếm, Hà Nội\"}\n\
+         {\"cccd\":\"010199000001\",\"ho_ten\":\"Lò Thị Bình\",\"thuong_tru\":\"Sa Pa, Lào Cai\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.path().join("bad.jsonl"),
+        "{\"cccd\":\"001099012345\",\"ho_ten\":\"A\",\"thuong_tru\":\"B\"}\n{\"cccd\":\"12\"}\n",
+    )
+    .unwrap();
+    let path = |name: &str| root.path().join(name).display().to_string();
+    let published = b.json(&[
+        "federation",
+        "service",
+        "publish",
+        "--code",
+        code,
+        "--name",
+        "Tra cứu thông tin cư trú",
+        "--input-schema",
+        &path("input.json"),
+        "--output-schema",
+        &path("output.json"),
+        "--key",
+        "cccd",
+    ]);
+    assert!(published["announcement_message"].is_string(), "{published}");
+    let bad_load = b.run(&["federation", "service", "load", code, &path("bad.jsonl")]);
+    assert!(!bad_load.status.success());
+    assert!(text(&bad_load).contains("line 2"), "{}", text(&bad_load));
+    let loaded = b.json(&["federation", "service", "load", code, &path("data.jsonl")]);
+    assert_eq!(loaded["records"], 2);
+    b.ok(&["federation", "service", "grant", code, &a.organ_code]);
+
+    // Every node's directory lists it (through the coordinator).
+    for node in [&a, &c] {
+        wait_for(
+            "the directory lists b's service",
+            Duration::from_secs(30),
+            || {
+                let listed = node.json(&["federation", "service", "list"]);
+                listed["directory"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|service| {
+                        service["code"] == code && service["provider"] == b.organ_code.as_str()
+                    })
+            },
+        );
+    }
+
+    // A's call succeeds with B's verified response.
+    let (status, answer, output) =
+        service_call(&a, &b, code, r#"{"cccd":"001099012345"}"#, "lan.nt");
+    assert_eq!(status, 0, "{output}");
+    let answer = answer.unwrap();
+    assert_eq!(answer["outcome"], "ok");
+    assert_eq!(answer["response"]["from"], b.organ_code.as_str());
+    assert_eq!(answer["response"]["result"]["ho_ten"], "Nguyễn Văn An");
+    let raw = a.raw();
+    let decode = |field: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(answer[field].as_str().unwrap())
+            .unwrap()
+    };
+    let verified = raw
+        .verify_service_response(
+            &b.organ_code,
+            &decode("response_bytes"),
+            &decode("response_signature"),
+        )
+        .unwrap();
+    assert_eq!(verified.request_id, answer["request_id"].as_str().unwrap());
+    let request_id = answer["request_id"].as_str().unwrap().to_owned();
+
+    // Refusals, each with its own exit code.
+    let (status, answer, output) =
+        service_call(&c, &b, code, r#"{"cccd":"001099012345"}"#, "lan.nt");
+    assert_eq!(status, 10, "{output}");
+    assert_eq!(answer.unwrap()["outcome"], "not_granted");
+    let (status, answer, output) = service_call(&a, &b, code, r#"{"cccd":"12345"}"#, "lan.nt");
+    assert_eq!(status, 11, "{output}");
+    let answer = answer.unwrap();
+    assert_eq!(answer["outcome"], "invalid_input");
+    assert_eq!(answer["response"]["errors"][0]["path"], "/cccd");
+    let (status, answer, output) = service_call(
+        &a,
+        &b,
+        "ho-tich.khong-co",
+        r#"{"cccd":"001099012345"}"#,
+        "lan.nt",
+    );
+    assert_eq!(status, 12, "{output}");
+    assert_eq!(answer.unwrap()["outcome"], "unknown_service");
+    // Hostile input: oversized (refused by B, signed), deep, not an object,
+    // too large to send at all (refused by A before sending), not JSON.
+    let big = format!(r#"{{"cccd":"{}"}}"#, "1".repeat(30_000));
+    let (status, answer, output) = service_call(&a, &b, code, &big, "lan.nt");
+    assert_eq!(status, 11, "{output}");
+    assert!(answer.unwrap()["response"]["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("more than"));
+    let deep = format!("{}1{}", r#"{"a":"#.repeat(40), "}".repeat(40));
+    let (status, answer, output) = service_call(&a, &b, code, &deep, "lan.nt");
+    assert_eq!(status, 11, "{output}");
+    assert!(answer.unwrap()["response"]["errors"][0]["path"]
+        .as_str()
+        .unwrap()
+        .starts_with("/a/a/a"));
+    let (status, answer, output) = service_call(&a, &b, code, r#"["001099012345"]"#, "lan.nt");
+    assert_eq!(status, 11, "{output}");
+    assert_eq!(answer.unwrap()["response"]["errors"][0]["path"], "");
+    let huge = format!(r#"{{"cccd":"{}"}}"#, "1".repeat(100_000));
+    let (status, _, output) = service_call(&a, &b, code, &huge, "lan.nt");
+    assert_eq!(status, 11, "{output}");
+    let (status, _, output) = service_call(&a, &b, code, "{not json", "lan.nt");
+    assert_eq!(status, 11, "{output}");
+    // No such user.
+    let (status, _, output) = service_call(&a, &b, code, r#"{"cccd":"001099012345"}"#, "khong.co");
+    assert_eq!(status, 1, "{output}");
+
+    // The same request id again: B's original response.
+    let repeated = a.json(&[
+        "federation",
+        "service",
+        "call",
+        &b.organ_code,
+        code,
+        "--input",
+        r#"{"cccd":"010199000001"}"#,
+        "--purpose",
+        "Giải quyết hồ sơ",
+        "--as",
+        "lan.nt",
+        "--request-id",
+        &request_id,
+    ]);
+    assert_eq!(repeated["duplicate"], true);
+    assert_eq!(repeated["response"]["result"]["ho_ten"], "Nguyễn Văn An");
+
+    // Both logs have the call; B's has one row for the repeated id.
+    let a_log = a.json(&["federation", "service", "log"]);
+    let b_log = b.json(&["federation", "service", "log"]);
+    let rows_for = |log: &serde_json::Value, side: &str| -> Vec<serde_json::Value> {
+        log.as_array()
+            .unwrap()
+            .iter()
+            .filter(|row| row["request_id"] == request_id.as_str() && row["side"] == side)
+            .cloned()
+            .collect()
+    };
+    let a_rows = rows_for(&a_log, "caller");
+    let b_rows = rows_for(&b_log, "provider");
+    assert_eq!((a_rows.len(), b_rows.len()), (1, 1));
+    for row in [&a_rows[0], &b_rows[0]] {
+        assert_eq!(row["outcome"], "ok");
+        assert_eq!(row["service_code"], code);
+        assert_eq!(row["caller_org"], a.organ_code.as_str());
+        assert_eq!(row["caller_user_name"], "Nguyễn Thị Lan");
+        assert_eq!(row["purpose"], "Giải quyết hồ sơ đăng ký thường trú");
+        assert!(row["ledger_seq"].is_i64());
+    }
+    assert_eq!(a_rows[0]["request_sha256"], b_rows[0]["request_sha256"]);
+    assert_eq!(a_rows[0]["response_sha256"], b_rows[0]["response_sha256"]);
+    assert!(b_log
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|row| row["caller_org"] == c.organ_code.as_str() && row["outcome"] == "not_granted"));
+
+    // Revoked: A is refused too.
+    b.ok(&["federation", "service", "revoke", code, &a.organ_code]);
+    let (status, _, output) = service_call(&a, &b, code, r#"{"cccd":"001099012345"}"#, "lan.nt");
+    assert_eq!(status, 10, "{output}");
+
+    // B down: A reports service_down, and logs it.
+    b.stop();
+    let (status, answer, output) =
+        service_call(&a, &b, code, r#"{"cccd":"001099012345"}"#, "lan.nt");
+    assert_eq!(status, 13, "{output}");
+    assert_eq!(answer.unwrap()["outcome"], "service_down");
+    let a_log = a.json(&["federation", "service", "log"]);
+    assert_eq!(
+        a_log.as_array().unwrap().last().unwrap()["outcome"],
+        "service_down"
+    );
+
+    // Both ledgers verify.
+    for node in [&a, &b, &c] {
+        node.ledger_verify();
+    }
+}
