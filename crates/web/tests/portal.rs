@@ -465,7 +465,10 @@ conformance!(page_cache_follows_every_change, |db: Db| async move {
         .await;
     assert!(english.body.contains("<html lang=\"en\""), "English page");
     let vietnamese = site.get("/").await;
-    assert!(vietnamese.body.contains("<html lang=\"vi\""), "Vietnamese page");
+    assert!(
+        vietnamese.body.contains("<html lang=\"vi\""),
+        "Vietnamese page"
+    );
 
     // A change is visible on the very next request.
     let id: i64 = path.trim_start_matches("/noi-dung/").parse().unwrap();
