@@ -103,6 +103,18 @@ impl Acting {
         }
     }
 
+    /// A user whose action elsewhere has a consequence on the portal that
+    /// the node carries out whatever the user's portal roles (a recalled
+    /// document leaves the public site).
+    pub fn consequence_of(username: &str, source: &str) -> Self {
+        Acting {
+            actor: Actor::User(username.to_owned()),
+            roles: RoleSet::EMPTY,
+            node_authority: true,
+            source: source.to_owned(),
+        }
+    }
+
     fn require(&self, action: Action) -> Result<()> {
         if self.node_authority || self.roles.permits(action) {
             Ok(())

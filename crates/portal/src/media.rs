@@ -315,6 +315,38 @@ impl Portal {
         })
     }
 
+    /// Takes the item showing a document off the public site because the
+    /// document was recalled (thu hồi): a recalled document must not stay
+    /// online as if it were in force. The item stays in the staff archive
+    /// with its history; the withdrawal is a ledger entry by the person who
+    /// recalled the document. Returns the item withdrawn, if one was online
+    /// or waiting for review or its scheduled time.
+    pub async fn withdraw_document(
+        &self,
+        acting: &Acting,
+        document_id: i64,
+    ) -> Result<Option<i64>> {
+        let external_id = document_external_id(document_id);
+        let Some(item) = congso_store::portal::item_by_external_id(&self.db, &external_id).await?
+        else {
+            return Ok(None);
+        };
+        if !matches!(
+            item.status.as_str(),
+            status::PUBLISHED | status::SCHEDULED | status::REVIEW
+        ) {
+            return Ok(None);
+        }
+        self.take_down(
+            acting,
+            &item,
+            status::UNPUBLISHED,
+            AuditAction::PortalItemUnpublished,
+        )
+        .await?;
+        Ok(Some(item.id))
+    }
+
     /// Moves a draft (or unpublished item) to review, with its ledger entry.
     async fn to_review(&self, acting: &Acting, item: &Item) -> Result<()> {
         self.set_status(

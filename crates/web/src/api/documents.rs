@@ -323,6 +323,7 @@ async fn recall(
             fields.get("reason").map(String::as_str).unwrap_or(""),
         )
         .await?;
+    crate::pages::portal_admin::withdraw_recalled(&state, &user, id).await?;
     Ok(Json(service.get(&acting, id).await?).into_response())
 }
 

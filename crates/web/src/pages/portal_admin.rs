@@ -82,6 +82,33 @@ pub(crate) fn begin<'a>(
     Ok((portal, acting))
 }
 
+/// After a document is recalled: takes the portal item that shows it off
+/// the public site (see `Portal::withdraw_document`). Run by both the page
+/// and the API recall.
+pub(crate) async fn withdraw_recalled(
+    state: &AppState,
+    signed_in: &SignedIn,
+    document_id: i64,
+) -> Result<(), AppError> {
+    let portal = state.portal()?;
+    let acting = Acting::consequence_of(&signed_in.user.username, &signed_in.visitor.ip);
+    match portal.withdraw_document(&acting, document_id).await {
+        Ok(Some(item)) => {
+            tracing::info!(
+                document = document_id,
+                item,
+                "recalled document taken off the portal"
+            );
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(error) => {
+            tracing::error!(document = document_id, %error, "recalled document could not be taken off the portal");
+            Err(portal_error(error))
+        }
+    }
+}
+
 pub(crate) fn portal_error(error: congso_portal::PortalError) -> AppError {
     use congso_portal::PortalError;
     match error {

@@ -942,6 +942,19 @@ async fn issued_documents_are_published_once_with_their_files(db: Db) {
         .await;
     assert_eq!(recall.status, StatusCode::SEE_OTHER, "{}", recall.body);
     assert_eq!(public.get(&signed_url).await.status, StatusCode::NOT_FOUND);
+    // ... and the item itself: a recalled document is not left online as
+    // if it were in force. It stays in the staff archive, unpublished, with
+    // a ledger entry by the person who recalled it.
+    assert_eq!(
+        public.get(&format!("/noi-dung/{}", item.id)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let withdrawn = store::all_items(&h.db, 10, 0).await.unwrap();
+    assert_eq!(withdrawn.len(), 1, "kept for staff");
+    assert_eq!(withdrawn[0].status, "unpublished");
+    let unpublished = h.entries_with("portal.item_unpublished").await;
+    assert_eq!(unpublished.len(), 1);
+    assert_eq!(unpublished[0].actor, "user:lanh.dao");
     let refused = boss.submit(&format!("/documents/{doc}/portal"), &[]).await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
     // People without portal roles cannot publish documents.

@@ -469,6 +469,7 @@ pub async fn recall(
             fields.get("reason").map(String::as_str).unwrap_or(""),
         )
         .await?;
+    crate::pages::portal_admin::withdraw_recalled(&state, &signed_in, id).await?;
     Ok(Redirect::to(&format!("/documents/{id}?notice=doc-recalled-notice")).into_response())
 }
 
