@@ -997,11 +997,17 @@ pub fn verify_package(
             match congso_pki::parse_certificates(&ca) {
                 Ok(found) if !found.is_empty() => {
                     anchors = found;
+                    // The signatures are still checked against it (so a
+                    // damaged package shows as invalid), but a CA that
+                    // travels with the package proves nothing about who
+                    // made it: anyone can make a CA. Authenticity needs
+                    // the agency's published CA, so without it the
+                    // verdict is at best indeterminate.
                     reasons.push(reason(
                         "TRUST_FROM_PACKAGE",
-                        Severity::Note,
-                        "Chứng thư CA được lấy từ chính gói; hãy đối chiếu với chứng thư do cơ quan công bố (--trust).",
-                        "the CA certificate was taken from the package itself; pin the agency's CA with --trust",
+                        Severity::Indeterminate,
+                        "Chưa xác định được nguồn gốc: chứng thư CA được lấy từ chính gói. Hãy kiểm tra lại với chứng thư CA do cơ quan công bố (--trust).",
+                        "the CA certificate was taken from the package itself, which proves nothing about who made it; verify with the agency's published CA (--trust)",
                     ));
                 }
                 _ => reasons.push(reason(

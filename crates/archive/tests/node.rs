@@ -885,9 +885,12 @@ conformance!(
             b"<edXMLEnvelope/>"
         );
 
-        // With nothing but the package: valid, saying where trust came from.
+        // With nothing but the package: every check passes, but a CA that
+        // travels with the package proves nothing about who made it, so
+        // the verdict is indeterminate and says to pin the agency's CA.
         let bare = package::verify_package(&path, &PackageOptions::new(SystemTime::now())).unwrap();
-        assert_eq!(bare.verdict, Verdict::Valid, "{bare:#?}");
+        assert_eq!(bare.verdict, Verdict::Indeterminate, "{bare:#?}");
+        assert!(bare.items.iter().all(|item| item.verdict == Verdict::Valid));
         let notes: HashSet<_> = bare.reasons.iter().map(|r| r.code).collect();
         assert!(notes.contains("LEDGER_KEY_FROM_PACKAGE") && notes.contains("TRUST_FROM_PACKAGE"));
 

@@ -3,8 +3,9 @@
 //! and prints the validation report. Exits 0 only when it is valid.
 //!
 //! Nothing here needs a node: the trust comes from `--trust`, `--crl` and
-//! `--ledger-key`, or for a package from the package itself (and the report
-//! says so).
+//! `--ledger-key`. A package carries its node's CA and ledger key; they are
+//! used to check it, but a CA taken from the package proves nothing about
+//! who made it, so without `--trust` a package is at best indeterminate.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;

@@ -148,7 +148,6 @@ fn replace_member(from: &Path, to: &Path, name: &str, content: &str) -> bool {
 }
 
 #[tokio::test]
-#[ignore = "its forged-package and zip-bomb parts have not been run yet; run with --ignored"]
 async fn a_package_downloaded_from_the_api_verifies_offline_and_alterations_do_not() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("node");
@@ -300,9 +299,17 @@ async fn a_package_downloaded_from_the_api_verifies_offline_and_alterations_do_n
         eprintln!("NOTICE: python3 not found; the forged-package case was skipped");
     }
 
-    // Without the node's CA the signatures cannot be trusted: not valid.
-    let output = verify(&[&package_path]);
+    // Without the node's CA the signatures cannot be trusted: not valid,
+    // and the report says why.
+    let output = verify(&[&package_path, Path::new("--json")]);
     assert!(!output.status.success(), "{}", text(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("a JSON report: {}", text(&output)));
+    assert_eq!(report["verdict"], "indeterminate", "{report}");
+    assert!(
+        report.to_string().contains("TRUST_FROM_PACKAGE"),
+        "{report}"
+    );
 }
 
 #[test]
