@@ -89,6 +89,12 @@ run() {
   errors=$(grep -E "Non-2xx|Socket errors" <<<"$result" | tr '\n' ' ' || true)
   printf '%-15s %10s req/s   p50 %8s   p99 %8s   %s\n' "$name" "$rps" "$p50" "$p99" "$errors"
 }
+# Warm-up, not measured: the first seconds after the server starts carry
+# start-up work (a first run on home measured p99 ~200 ms, the same run
+# again 3 ms), and every page and the search path are touched once.
+wrk -t2 -c"$connections" -d5s "$url/" >/dev/null
+wrk -t2 -c"$connections" -d2s "$url$article" >/dev/null
+WRK_QUERIES="$queries" wrk -t2 -c"$connections" -d2s -s scripts/wrk/search.lua "$url/tim-kiem" >/dev/null
 run home "$url/"
 run article "$url$article"
 run article-render -s scripts/wrk/unique.lua "$url$article"

@@ -2,8 +2,10 @@
 // its own checks: axe-core WCAG 2.1 AA with zero violations on every
 // document page in both languages (registers, forms, search, overdue,
 // notifications, registers for printing, an incoming and a signed outgoing
-// document's page), and keyboard-only use of the register and a workflow
-// step. The demo node seeds documents at every workflow stage.
+// document's page) and on the portal's staff screens (items, the writing
+// form, an item, categories, search lists), and keyboard-only use of the
+// register and a workflow step. The demo node seeds documents at every
+// workflow stage.
 import { ensure, ensureContains, ensureEqual } from './lib/harness.mjs';
 import {
   clickAndWait, describeViolations, focusState, login, newContext, pathOf, runAxe, screenshot, setLanguage,
@@ -27,6 +29,7 @@ export async function documentChecks({ t, browser, base, shots }) {
   let ready = false;
   let incomingPath = null;
   let signedPath = null;
+  let portalItemPath = null;
 
   await t.check('documents setup: vanthu, chuyenvien and giamdoc log in; the demo registers hold documents', async () => {
     await login(clerkPage, base, 'vanthu');
@@ -40,6 +43,9 @@ export async function documentChecks({ t, browser, base, shots }) {
     await clerkPage.goto(`${base}/documents/outgoing?state=dispatched`);
     signedPath = await clerkPage.locator('main table tbody a').first().getAttribute('href');
     ensure(/^\/documents\/\d+$/.test(signedPath || ''), `link to a dispatched document: ${signedPath}`);
+    await leaderPage.goto(`${base}/staff/portal`);
+    portalItemPath = await leaderPage.locator('main table tbody a[href^="/staff/portal/"]').first().getAttribute('href');
+    ensure(/^\/staff\/portal\/\d+$/.test(portalItemPath || ''), `link to a portal item: ${portalItemPath}`);
     ready = true;
   }, { always: true });
 
@@ -56,11 +62,16 @@ export async function documentChecks({ t, browser, base, shots }) {
     { name: 'incoming document', page: leaderPage, path: () => incomingPath },
     { name: 'signed outgoing document', page: clerkPage, path: () => signedPath },
     { name: 'API tokens', page: clerkPage, path: '/account/api-tokens' },
+    { area: 'portal staff', name: 'items', page: leaderPage, path: '/staff/portal' },
+    { area: 'portal staff', name: 'new item form', page: specialistPage, path: '/staff/portal/new' },
+    { area: 'portal staff', name: 'item page', page: leaderPage, path: () => portalItemPath },
+    { area: 'portal staff', name: 'categories', page: leaderPage, path: '/staff/portal/categories' },
+    { area: 'portal staff', name: 'search lists', page: leaderPage, path: '/staff/portal/search-lists' },
   ];
   for (const lang of ['vi', 'en']) {
     if (ready) for (const page of [clerkPage, specialistPage, leaderPage]) await setLanguage(page, base, lang);
     for (const spec of pages) {
-      await t.check(`axe ${lang}: documents, ${spec.name}`, async () => {
+      await t.check(`axe ${lang}: ${spec.area || 'documents'}, ${spec.name}`, async () => {
         ensure(ready, 'setup failed, so this page cannot be reached');
         const target = typeof spec.path === 'function' ? spec.path() : spec.path;
         spec.page.context().problems();
@@ -69,7 +80,7 @@ export async function documentChecks({ t, browser, base, shots }) {
         ensureEqual(pathOf(spec.page), target, 'page shown (a redirect went elsewhere)');
         await basics(spec.page, lang);
         const result = await runAxe(spec.page);
-        await screenshot(spec.page, shots, `documents-${lang}-${spec.name.replace(/[^a-z0-9]+/gi, '-')}`);
+        await screenshot(spec.page, shots, `${(spec.area || 'documents').replace(' ', '-')}-${lang}-${spec.name.replace(/[^a-z0-9]+/gi, '-')}`);
         const problems = spec.page.context().problems();
         const report = [];
         if (result.violations.length) report.push(describeViolations(result.violations));

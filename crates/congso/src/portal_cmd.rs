@@ -184,6 +184,9 @@ pub async fn start(
         let count = portal.reindex().await?;
         tracing::info!(documents = count, "portal search index built");
     }
+    if portal.load_search_lists().await? {
+        tracing::info!("saved portal search lists applied");
+    }
     state.set_portal(portal.clone());
     Ok(tokio::spawn(async move {
         // Changes made while the node was down were indexed by the command
@@ -210,6 +213,9 @@ pub async fn start(
             match portal.sync_index(watermark).await {
                 Ok(next) => watermark = next,
                 Err(error) => tracing::warn!(%error, "portal index sync failed"),
+            }
+            if let Err(error) = portal.load_search_lists().await {
+                tracing::warn!(%error, "reading the portal search lists failed");
             }
             tokio::select! {
                 _ = tokio::time::sleep(JOB_INTERVAL) => {}

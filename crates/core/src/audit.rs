@@ -80,6 +80,7 @@ pub enum AuditAction {
     PortalReindexed,
     PortalImageAdded,
     PortalDocumentPublished,
+    PortalSearchListSaved,
 }
 
 impl AuditAction {
@@ -155,6 +156,7 @@ impl AuditAction {
             AuditAction::PortalReindexed => "portal.reindexed",
             AuditAction::PortalImageAdded => "portal.image_added",
             AuditAction::PortalDocumentPublished => "portal.document_published",
+            AuditAction::PortalSearchListSaved => "portal.search_list_saved",
         }
     }
 }

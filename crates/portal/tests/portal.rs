@@ -374,3 +374,91 @@ conformance!(
         ledger.shutdown().await.unwrap();
     }
 );
+
+conformance!(
+    saved_search_lists_reach_every_replica,
+    |db: Db| async move {
+        use congso_portal::search_lists::ListKind;
+        let (first, ledger) = portal(db.clone()).await;
+        let id = first
+            .create(
+                &editor(),
+                &article("Cấp giấy phép xây dựng", "<p>Thủ tục cấp phép.</p>"),
+            )
+            .await
+            .unwrap();
+        first.submit(&editor(), id).await.unwrap();
+        first
+            .publish(&leader(), id, Schedule::default())
+            .await
+            .unwrap();
+        // A second replica on the same database, with its own index.
+        let second = Portal::new(
+            db.clone(),
+            ledger.clone(),
+            Arc::new(SearchIndex::open_in_ram().unwrap()),
+        );
+        second.reindex().await.unwrap();
+        assert!(
+            !second.load_search_lists().await.unwrap(),
+            "nothing saved yet"
+        );
+        assert!(hits(&second, "gpxdno").await.is_empty());
+
+        // Editors may not change the lists; a bad list is refused whole.
+        assert!(matches!(
+            first
+                .save_search_list(&editor(), ListKind::Synonyms, "GPXDNO, giấy phép xây dựng")
+                .await,
+            Err(PortalError::Forbidden)
+        ));
+        let refused = first
+            .save_search_list(&leader(), ListKind::Synonyms, "ok, fine\n, \n")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("line 2"), "{refused}");
+        assert!(first.search_lists().await.unwrap().synonyms_saved.is_none());
+
+        let generation = second.generation();
+        first
+            .save_search_list(
+                &leader(),
+                ListKind::Synonyms,
+                "GPXDNO, giấy phép xây dựng\n",
+            )
+            .await
+            .unwrap();
+        first
+            .save_search_list(&leader(), ListKind::BestBets, "thu tuc => /noi-dung/999\n")
+            .await
+            .unwrap();
+        assert_eq!(
+            hits(&first, "gpxdno").await,
+            vec![congso_portal::index_id(id)]
+        );
+        // The other replica applies them on its next pass, once.
+        assert!(second.load_search_lists().await.unwrap());
+        assert!(
+            second.generation() > generation,
+            "its page cache is refreshed"
+        );
+        assert!(!second.load_search_lists().await.unwrap());
+        assert_eq!(
+            hits(&second, "gpxdno").await,
+            vec![congso_portal::index_id(id)]
+        );
+        let lists = second.search_lists().await.unwrap();
+        assert_eq!(lists.best_bets, "thu tuc => /noi-dung/999\n");
+        assert_eq!(lists.synonyms_saved.unwrap().1, "user:leader");
+        let actions = ledger_actions(&ledger).await;
+        assert_eq!(
+            actions
+                .iter()
+                .filter(|action| *action == "portal.search_list_saved")
+                .count(),
+            2
+        );
+        ledger.shutdown().await.unwrap();
+    }
+);

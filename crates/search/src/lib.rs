@@ -44,7 +44,7 @@ pub mod bench;
 
 pub use best_bets::BestBets;
 pub use index::{Options, SearchIndex};
-pub use synonyms::{ListError, Synonyms};
+pub use synonyms::{ListError, Synonyms, SHIPPED as SHIPPED_SYNONYMS};
 pub use time::Date;
 
 /// Longest document id, in bytes.

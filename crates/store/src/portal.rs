@@ -496,3 +496,44 @@ pub async fn services_changed_since(db: &Db, since: i64) -> Result<Vec<Service>>
         sqlx::query_as(&sql).bind(since).fetch_all(pool).await?
     }))
 }
+
+/// A search list staff edit (migration 0010): its text, when and by whom
+/// it was last saved.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SearchList {
+    pub name: String,
+    pub body: String,
+    pub updated_at: i64,
+    pub updated_by: String,
+}
+
+/// The saved search lists (none until staff save one).
+pub async fn search_lists(db: &Db) -> Result<Vec<SearchList>> {
+    Ok(on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT name, body, updated_at, updated_by FROM portal_search_lists ORDER BY name",
+        )
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
+/// Saves a search list, replacing its previous text.
+pub async fn save_search_list(db: &Db, list: &SearchList) -> Result<()> {
+    on_write!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO portal_search_lists (name, body, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (name) DO UPDATE SET body = excluded.body, \
+             updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        )
+        .bind(&list.name)
+        .bind(&list.body)
+        .bind(list.updated_at)
+        .bind(&list.updated_by)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(())
+}

@@ -607,3 +607,15 @@ portal-doc-help-review = The document is put on the portal and sent to a leader 
 portal-doc-publish = Publish on the portal
 portal-doc-update = Update on the portal
 portal-error-conflict = The action could not be done: { $reason }
+portal-admin-search-lists = Abbreviations and best bets
+portal-admin-search-lists-intro = These two lists tune the portal's search. The next search uses a saved list at once, without re-indexing. Every save is recorded in the ledger.
+portal-admin-synonyms = Abbreviations and synonyms
+portal-admin-synonyms-help = One group a line, equivalent forms separated by commas (for example: UBND, Ủy ban nhân dân). "A, B => C": a search for A or B also finds C, not the reverse. Case, diacritics and punctuation do not matter. Lines starting with # are comments. A saved list replaces the shipped list whole.
+portal-admin-best-bets = Best bets
+portal-admin-best-bets-help = One rule a line: query => address, address (for example: giấy phép xây dựng => /dich-vu/1.009972, /noi-dung/12). When a citizen types exactly the words of the query (with or without diacritics), these pages come first in the order written, at most 10.
+portal-admin-list-shipped = The list shipped with congso is in force.
+portal-admin-best-bets-none = No best bets have been saved yet.
+portal-admin-list-saved = Last saved at { $when } by { $who }.
+portal-admin-list-refused = Not saved: { $reason }
+portal-admin-save-list = Save the list
+portal-notice-list-saved = The list is saved; the next search uses it.

@@ -607,3 +607,15 @@ portal-doc-help-review = Văn bản được đưa lên cổng và gửi lãnh �
 portal-doc-publish = Đăng lên cổng thông tin
 portal-doc-update = Cập nhật trên cổng thông tin
 portal-error-conflict = Không thực hiện được thao tác: { $reason }
+portal-admin-search-lists = Từ viết tắt và kết quả ưu tiên
+portal-admin-search-lists-intro = Hai danh sách này điều chỉnh ô tìm kiếm của cổng thông tin. Lần tìm kiếm tiếp theo dùng ngay danh sách vừa lưu, không cần lập lại chỉ mục. Mỗi lần lưu được ghi vào sổ cái.
+portal-admin-synonyms = Từ viết tắt và từ đồng nghĩa
+portal-admin-synonyms-help = Mỗi dòng một nhóm, các cách viết tương đương cách nhau bằng dấu phẩy (ví dụ: UBND, Ủy ban nhân dân). "A, B => C": tìm A hoặc B thì tìm cả C, không ngược lại. Chữ hoa, dấu và dấu câu không ảnh hưởng. Dòng bắt đầu bằng # là ghi chú. Danh sách đã lưu thay thế toàn bộ danh sách mặc định.
+portal-admin-best-bets = Kết quả ưu tiên
+portal-admin-best-bets-help = Mỗi dòng: câu tìm kiếm => địa chỉ, địa chỉ (ví dụ: giấy phép xây dựng => /dich-vu/1.009972, /noi-dung/12). Khi người dân gõ đúng các từ của câu đó (có dấu hay không dấu), các trang này hiện lên đầu theo thứ tự đã ghi, tối đa 10 trang.
+portal-admin-list-shipped = Đang dùng danh sách mặc định của congso.
+portal-admin-best-bets-none = Chưa có kết quả ưu tiên nào được lưu.
+portal-admin-list-saved = Lưu lần cuối lúc { $when }, bởi { $who }.
+portal-admin-list-refused = Chưa lưu: { $reason }
+portal-admin-save-list = Lưu danh sách
+portal-notice-list-saved = Đã lưu danh sách; lần tìm kiếm tiếp theo dùng danh sách này.

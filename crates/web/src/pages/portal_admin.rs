@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use congso_core::access::Action;
+use congso_portal::search_lists::ListKind;
 use congso_portal::{status, Acting, ItemInput, Portal, Schedule};
 use congso_store::portal::{Category, Item};
 use maud::{html, Markup, PreEscaped};
@@ -49,6 +50,7 @@ const NOTICES: &[&str] = &[
     "portal-notice-image-added",
     "portal-notice-document-published",
     "portal-notice-document-review",
+    "portal-notice-list-saved",
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -56,6 +58,10 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/portal", get(list).post(create))
         .route("/staff/portal/new", get(new_form))
         .route("/staff/portal/categories", get(categories))
+        .route(
+            "/staff/portal/search-lists",
+            get(search_lists).post(save_search_list),
+        )
         .route("/staff/portal/{id}", get(show))
         .route("/staff/portal/{id}/edit", get(edit_form).post(edit))
         .route("/staff/portal/{id}/submit", post(submit))
@@ -169,6 +175,7 @@ fn menu(ctx: &Ctx<'_>, signed_in: &SignedIn) -> Markup {
                     li { a href="/staff/portal/new" { (ctx.t("portal-admin-new")) } }
                 }
                 li { a href="/staff/portal/categories" { (ctx.t("portal-admin-categories")) } }
+                li { a href="/staff/portal/search-lists" { (ctx.t("portal-admin-search-lists")) } }
                 li { a href="/" { (ctx.t("portal-admin-public-site")) } }
             }
         }
@@ -1051,6 +1058,173 @@ pub async fn categories(
         }
     };
     Ok(super::private_page(page(&ctx, &title, body)))
+}
+
+// ------------------------------------------------------------------ search lists
+
+/// What the search-lists page shows: the lists in force, or, after a
+/// refused save, the text that was sent with the reason.
+struct ListsForm {
+    synonyms: String,
+    best_bets: String,
+    error: Option<(ListKind, String)>,
+}
+
+/// The abbreviation/synonym list and the best bets, each in a form.
+/// Editors see them; publishers (`PortalPublish`) save them.
+pub async fn search_lists(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let (portal, _acting) = begin(&state, &signed_in)?;
+    let ctx = Ctx::new(&state, &signed_in.visitor);
+    let lists = portal.search_lists().await.map_err(portal_error)?;
+    let form = ListsForm {
+        synonyms: lists.synonyms.clone(),
+        best_bets: lists.best_bets.clone(),
+        error: None,
+    };
+    Ok(lists_page(
+        &ctx,
+        &signed_in,
+        &lists,
+        &form,
+        notice(&ctx, &query),
+        axum::http::StatusCode::OK,
+    ))
+}
+
+pub async fn save_search_list(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    signed_in.require(Action::PortalPublish)?;
+    let (portal, acting) = begin(&state, &signed_in)?;
+    let kind = fields
+        .get("list")
+        .and_then(|code| ListKind::from_code(code))
+        .ok_or_else(|| AppError::bad_request("list must be synonyms or best_bets"))?;
+    let text = fields.get("text").map(String::as_str).unwrap_or("");
+    match portal.save_search_list(&acting, kind, text).await {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/staff/portal/search-lists?notice=portal-notice-list-saved#{}",
+            kind.code()
+        ))
+        .into_response()),
+        Err(congso_portal::PortalError::Invalid(message)) => {
+            let ctx = Ctx::new(&state, &signed_in.visitor);
+            let lists = portal.search_lists().await.map_err(portal_error)?;
+            let mut form = ListsForm {
+                synonyms: lists.synonyms.clone(),
+                best_bets: lists.best_bets.clone(),
+                error: Some((kind, message)),
+            };
+            match kind {
+                ListKind::Synonyms => form.synonyms = text.to_owned(),
+                ListKind::BestBets => form.best_bets = text.to_owned(),
+            }
+            Ok(lists_page(
+                &ctx,
+                &signed_in,
+                &lists,
+                &form,
+                html! {},
+                axum::http::StatusCode::BAD_REQUEST,
+            ))
+        }
+        Err(other) => Err(portal_error(other)),
+    }
+}
+
+fn lists_page(
+    ctx: &Ctx<'_>,
+    signed_in: &SignedIn,
+    lists: &congso_portal::search_lists::SearchLists,
+    form: &ListsForm,
+    notice: Markup,
+    status: axum::http::StatusCode,
+) -> Response {
+    let title = ctx.t("portal-admin-search-lists");
+    let may_save = signed_in.user.roles.permits(Action::PortalPublish);
+    let saved = |saved: &Option<(i64, String)>, shipped: &str| -> Markup {
+        html! {
+            p.hint {
+                @match saved {
+                    Some((at, by)) => (ctx.ta("portal-admin-list-saved", &[("when", &ctx.datetime(*at)), ("who", by.trim_start_matches("user:"))])),
+                    None => (ctx.t(shipped)),
+                }
+            }
+        }
+    };
+    let section = |kind: ListKind,
+                   heading: &str,
+                   help: &str,
+                   text: &str,
+                   state: Markup|
+     -> Markup {
+        let id = kind.code();
+        let error = form
+            .error
+            .as_ref()
+            .filter(|(failed, _)| *failed == kind)
+            .map(|(_, message)| message.clone());
+        let help_id = format!("{id}-help");
+        let error_id = format!("{id}-error");
+        let described = if error.is_some() {
+            format!("{help_id} {error_id}")
+        } else {
+            help_id.clone()
+        };
+        html! {
+            section aria-labelledby={ (id) "-title" } {
+                h2 id={ (id) "-title" } { (ctx.t(heading)) }
+                (state)
+                p.hint id=(help_id) { (ctx.t(help)) }
+                @if let Some(message) = &error {
+                    div.error-box role="alert" {
+                        p.field-error id=(error_id) { (ctx.ta("portal-admin-list-refused", &[("reason", message)])) }
+                    }
+                }
+                form.stack.wide method="post" action="/staff/portal/search-lists" {
+                    (ctx.csrf())
+                    input type="hidden" name="list" value=(id);
+                    label for=(id) { (ctx.t(heading)) }
+                    textarea id=(id) name="text" rows="16" spellcheck="false"
+                        readonly[!may_save]
+                        aria-invalid=[error.as_ref().map(|_| "true")]
+                        aria-describedby=(described) { (text) }
+                    @if may_save {
+                        button type="submit" { (ctx.t("portal-admin-save-list")) }
+                    }
+                }
+            }
+        }
+    };
+    let body = html! {
+        h1 { (title) }
+        (menu(ctx, signed_in))
+        (notice)
+        p { (ctx.t("portal-admin-search-lists-intro")) }
+        (section(
+            ListKind::Synonyms,
+            "portal-admin-synonyms",
+            "portal-admin-synonyms-help",
+            &form.synonyms,
+            saved(&lists.synonyms_saved, "portal-admin-list-shipped"),
+        ))
+        (section(
+            ListKind::BestBets,
+            "portal-admin-best-bets",
+            "portal-admin-best-bets-help",
+            &form.best_bets,
+            saved(&lists.best_bets_saved, "portal-admin-best-bets-none"),
+        ))
+    };
+    let mut response = super::private_page(page(ctx, &title, body));
+    *response.status_mut() = status;
+    response
 }
 
 // ------------------------------------------------------------------ documents

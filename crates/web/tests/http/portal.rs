@@ -970,9 +970,196 @@ async fn issued_documents_are_published_once_with_their_files(db: Db) {
     );
 }
 
+/// Writes, sends for review and publishes an item; returns its id.
+async fn published_item(editor: &mut Client, boss: &mut Client, title: &str, body: &str) -> i64 {
+    let created = editor
+        .submit(
+            "/staff/portal",
+            &[("title", title), ("category", "tin-tuc"), ("body", body)],
+        )
+        .await;
+    let id = item_id(&created);
+    let submitted = editor
+        .submit(&format!("/staff/portal/{id}/submit"), &[])
+        .await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        submitted.body
+    );
+    let published = boss
+        .submit(&format!("/staff/portal/{id}/publish"), &[])
+        .await;
+    assert_eq!(
+        published.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        published.body
+    );
+    id
+}
+
+/// The ids of a public search, in order.
+async fn search_ids(public: &mut Client, query: &str) -> Vec<String> {
+    let reply = public
+        .get(&format!(
+            "/api/search?{}",
+            serde_urlencoded::to_string([("q", query)]).unwrap()
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    reply.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|result| {
+            // Absolute addresses: keep the path.
+            let url = result["url"].as_str().unwrap_or_default();
+            let path = url
+                .split_once("://")
+                .map_or(url, |(_, rest)| rest.find('/').map_or("", |at| &rest[at..]));
+            path.to_owned()
+        })
+        .collect()
+}
+
+async fn staff_edit_synonyms_and_best_bets(db: Db) {
+    let h = Harness::new(db).await;
+    categories(&h).await;
+    let specialist = h.user("chuyen.vien", Role::Specialist).await;
+    let leader = h.user("lanh.dao", Role::Leader).await;
+    let mut editor = h.client();
+    editor.sign_in(&specialist).await;
+    let mut boss = h.client();
+    boss.sign_in(&leader).await;
+    let conference = published_item(
+        &mut editor,
+        &mut boss,
+        "Hội nghị chuyển đổi số năm 2026",
+        "<p>Ủy ban nhân dân tỉnh tổ chức hội nghị chuyển đổi số.</p>",
+    )
+    .await;
+    let permit = published_item(
+        &mut editor,
+        &mut boss,
+        "Thông báo về giấy phép xây dựng nhà ở",
+        "<p>Hướng dẫn thủ tục cấp giấy phép xây dựng nhà ở riêng lẻ.</p>",
+    )
+    .await;
+    let mut public = h.client();
+
+    // The page shows the lists in force: the shipped synonyms, no bets.
+    let page = boss.get("/staff/portal/search-lists").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("UBND, Ủy ban nhân dân"), "{}", page.body);
+    assert!(page
+        .body
+        .contains("Đang dùng danh sách mặc định của congso."));
+    assert!(page.body.contains("<label for=\"best_bets\">"));
+    // Editors see the lists but may not change them.
+    let seen = editor.get("/staff/portal/search-lists").await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(seen.body.contains("readonly"));
+    let refused = editor
+        .submit(
+            "/staff/portal/search-lists",
+            &[("list", "best_bets"), ("text", "x => 1")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // A list that does not parse is refused with its line; nothing saved.
+    let bad = boss
+        .submit(
+            "/staff/portal/search-lists",
+            &[
+                ("list", "best_bets"),
+                ("text", "# ghi chú\nhoi nghi => /tim-kiem?q=x\n"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    assert!(bad.body.contains("line 2"), "{}", bad.body);
+    assert!(bad.body.contains("role=\"alert\""));
+    assert!(
+        bad.body.contains("hoi nghi =&gt; /tim-kiem?q=x"),
+        "the text is kept"
+    );
+    let wrong_list = boss
+        .submit(
+            "/staff/portal/search-lists",
+            &[("list", "other"), ("text", "")],
+        )
+        .await;
+    assert_eq!(wrong_list.status, StatusCode::BAD_REQUEST);
+    let huge = "a, b\n".repeat(200_000);
+    let too_long = boss
+        .submit(
+            "/staff/portal/search-lists",
+            &[("list", "synonyms"), ("text", &huge)],
+        )
+        .await;
+    assert!(too_long.status.is_client_error(), "{}", too_long.status);
+    assert!(store::search_lists(&h.db).await.unwrap().is_empty());
+    assert!(h.entries_with("portal.search_list_saved").await.is_empty());
+
+    // A best bet puts the permit notice first for "hội nghị" queries.
+    let before = search_ids(&mut public, "hoi nghi").await;
+    assert_eq!(
+        before.first().map(String::as_str),
+        Some(format!("/noi-dung/{conference}").as_str())
+    );
+    let saved = boss
+        .submit(
+            "/staff/portal/search-lists",
+            &[
+                ("list", "best_bets"),
+                ("text", &format!("Hội nghị => /noi-dung/{permit}\r\n")),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let after = search_ids(&mut public, "HOI NGHI").await;
+    assert_eq!(after[0], format!("/noi-dung/{permit}"), "{after:?}");
+    assert!(after.contains(&format!("/noi-dung/{conference}")));
+
+    // An agency abbreviation: "gpxdno" finds the permit once it is listed.
+    assert!(!search_ids(&mut public, "gpxdno")
+        .await
+        .contains(&format!("/noi-dung/{permit}")));
+    let synonyms = format!(
+        "{}\nGPXDNO, giấy phép xây dựng\n",
+        congso_search::SHIPPED_SYNONYMS
+    );
+    let saved = boss
+        .submit(
+            "/staff/portal/search-lists",
+            &[("list", "synonyms"), ("text", &synonyms)],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(
+        search_ids(&mut public, "gpxdno").await.first(),
+        Some(&format!("/noi-dung/{permit}"))
+    );
+    let page = boss.get(saved.location()).await;
+    assert!(page.body.contains("Đã lưu danh sách"), "{}", page.body);
+    assert!(page.body.contains("GPXDNO, giấy phép xây dựng"));
+    assert!(page.body.contains("bởi lanh.dao"), "{}", page.body);
+
+    // Both saves are in the database and the ledger, by the leader.
+    let lists = store::search_lists(&h.db).await.unwrap();
+    assert_eq!(lists.len(), 2);
+    let entries = h.entries_with("portal.search_list_saved").await;
+    assert_eq!(entries.len(), 2);
+    assert!(entries.iter().all(|entry| entry.actor == "user:lanh.dao"));
+}
+
 on_both_databases!(
     write_review_publish_unpublish,
     portal_screens_need_portal_roles_and_csrf,
     images_are_resized_and_served_with_srcset,
     issued_documents_are_published_once_with_their_files,
+    staff_edit_synonyms_and_best_bets,
 );
