@@ -397,6 +397,10 @@ impl SearchIndex {
         documents: impl IntoIterator<Item = Document, IntoIter: Send>,
     ) -> Result<u64, SearchError> {
         let mut writer = self.writer();
+        // No background merge while rebuilding: the segments are merged
+        // into one at the end (below), and a background merge holding one
+        // of them would stop that.
+        writer.set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
         let result = writer
             .delete_all_documents()
             .map_err(SearchError::from)
@@ -407,11 +411,23 @@ impl SearchIndex {
             });
         match result {
             Ok(count) => {
+                // A bulk load leaves one segment per indexing thread and
+                // memory budget, and every query pays for each segment, so
+                // they are merged into one.
+                // A failed merge only costs speed, never the rebuild.
+                let segments = writer.index().searchable_segment_ids()?;
+                if segments.len() > 1 {
+                    if let Err(error) = writer.merge(&segments).wait() {
+                        tracing::warn!(%error, "merging the rebuilt index into one segment failed");
+                    }
+                }
+                writer.set_merge_policy(Box::new(tantivy::merge_policy::LogMergePolicy::default()));
                 drop(writer);
                 self.refresh()?;
                 Ok(count)
             }
             Err(error) => {
+                writer.set_merge_policy(Box::new(tantivy::merge_policy::LogMergePolicy::default()));
                 writer.rollback()?;
                 Err(error)
             }
