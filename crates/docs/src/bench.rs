@@ -35,9 +35,11 @@ fn base_file(size: usize) -> Vec<u8> {
         state ^= state << 17;
         bytes.extend_from_slice(&state.to_le_bytes());
     }
-    // A PDF ends with its end-of-file marker; registration checks it.
-    bytes.truncate(size.max(64) - 7);
-    bytes.extend_from_slice(b"\n%%EOF\n");
+    // A PDF ends with the offset of its cross-reference table and its
+    // end-of-file marker; registration checks both.
+    const END: &[u8] = b"\nstartxref\n9\n%%EOF\n";
+    bytes.truncate(size.max(64) - END.len());
+    bytes.extend_from_slice(END);
     bytes
 }
 

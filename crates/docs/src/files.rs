@@ -132,12 +132,13 @@ fn refused(code: &'static str, detail: String) -> DocsError {
 pub const PDF_TAIL_BYTES: usize = 4096;
 
 /// Checks the end of a PDF the way a PDF reader starts: the file must end
-/// with its `%%EOF` marker (else it is truncated or corrupt), and its
-/// trailer must not name an `/Encrypt` dictionary (an encrypted PDF cannot
+/// with `startxref`, the offset of its cross-reference table (within the
+/// file's `size` bytes) and its `%%EOF` marker (else it is truncated or
+/// corrupt), and its trailer must not name an `/Encrypt` dictionary (an encrypted PDF cannot
 /// be read, signed or archived as it is). The whole structure is parsed when
 /// the file is signed; this cheap check refuses the obvious cases at upload,
 /// before anything is registered.
-pub fn check_pdf_tail(name: &str, tail: &[u8]) -> Result<()> {
+pub fn check_pdf_tail(name: &str, tail: &[u8], size: u64) -> Result<()> {
     let end = &tail[tail.len().saturating_sub(1024)..];
     if !end.windows(5).any(|window| window == b"%%EOF") {
         return Err(refused(
@@ -151,7 +152,46 @@ pub fn check_pdf_tail(name: &str, tail: &[u8]) -> Result<()> {
             format!("{name:?} is an encrypted PDF; ask the sender for an unencrypted copy"),
         ));
     }
-    Ok(())
+    // Every PDF ends `startxref <offset> %%EOF`: where a reader finds its
+    // cross-reference table. A file cut short and given a new marker has
+    // lost it. (Whether the offset is exact is not checked: readers repair
+    // slightly wrong offsets, and so many producers write them that
+    // refusing them would refuse real letters.)
+    match startxref_offset(tail) {
+        Some(offset) if offset < size => Ok(()),
+        Some(offset) => Err(refused(
+            "pdf_corrupt",
+            format!(
+                "{name:?} is not a complete PDF: its cross-reference table is said to start at byte {offset}, past its end ({size} bytes); it is truncated or corrupt"
+            ),
+        )),
+        None => Err(refused(
+            "pdf_corrupt",
+            format!(
+                "{name:?} is not a complete PDF (no \"startxref\" offset before its end-of-file marker): it is truncated or corrupt"
+            ),
+        )),
+    }
+}
+
+/// The offset after the last `startxref` of a PDF's tail, when it is
+/// followed (after white space) by digits and then the `%%EOF` marker.
+fn startxref_offset(tail: &[u8]) -> Option<u64> {
+    const KEYWORD: &[u8] = b"startxref";
+    let at = tail
+        .windows(KEYWORD.len())
+        .rposition(|window| window == KEYWORD)?;
+    let is_space = |byte: &u8| matches!(byte, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | b'\0');
+    let rest = &tail[at + KEYWORD.len()..];
+    let rest = &rest[rest.iter().take_while(|b| is_space(b)).count()..];
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 19 {
+        return None;
+    }
+    let offset: u64 = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+    let rest = &rest[digits..];
+    let rest = &rest[rest.iter().take_while(|b| is_space(b)).count()..];
+    rest.starts_with(b"%%EOF").then_some(offset)
 }
 
 /// A reader that remembers the last [`PDF_TAIL_BYTES`] it passed on.
@@ -395,15 +435,31 @@ mod tests {
     #[test]
     fn pdf_tails_are_checked() {
         let check = |tail: &[u8], expected: Option<&str>| {
-            let got = check_pdf_tail("a.pdf", tail)
-                .err()
-                .map(|error| match error {
-                    DocsError::Refused { code, .. } => code,
-                    other => panic!("{other}"),
-                });
+            let got =
+                check_pdf_tail("a.pdf", tail, tail.len() as u64)
+                    .err()
+                    .map(|error| match error {
+                        DocsError::Refused { code, .. } => code,
+                        other => panic!("{other}"),
+                    });
             assert_eq!(got, expected, "{}", String::from_utf8_lossy(tail));
         };
-        check(b"%PDF-1.7\n...trailer << /Root 1 0 R >>\n%%EOF\n", None);
+        check(
+            b"%PDF-1.7\n...trailer << /Root 1 0 R >>\nstartxref\n9\n%%EOF\n",
+            None,
+        );
+        check(b"%PDF-1.7\n...\r\nstartxref\r\n12 %%EOF\r\n\0\0", None);
+        // Cut short and given a new marker: no startxref any more.
+        check(
+            b"%PDF-1.7\n...trailer << /Root 1 0 R >>\n%%EOF\n",
+            Some("pdf_corrupt"),
+        );
+        check(b"%PDF-1.7\nstartxref\n%%EOF\n", Some("pdf_corrupt"));
+        check(b"%PDF-1.7\nstartxref\n99999\n%%EOF\n", Some("pdf_corrupt"));
+        check(
+            b"%PDF-1.7\nstartxref\n99999999999999999999999\n%%EOF\n",
+            Some("pdf_corrupt"),
+        );
         check(
             b"%PDF-1.7\n...trailer << /Root 1 0 R >>\n%%EO",
             Some("pdf_corrupt"),

@@ -487,7 +487,7 @@ impl Service {
                 return Err(too_large());
             }
             if is_pdf {
-                files::check_pdf_tail(&upload.name, &head)?;
+                files::check_pdf_tail(&upload.name, &head, head.len() as u64)?;
             }
             self.blobs.put_bytes(head.into()).await?
         } else {
@@ -508,7 +508,7 @@ impl Service {
             // to a document (blobs are content-addressed and shared, so it
             // is not deleted).
             if is_pdf {
-                files::check_pdf_tail(&upload.name, whole.tail())?;
+                files::check_pdf_tail(&upload.name, whole.tail(), blob.size)?;
             }
             blob
         };

@@ -339,7 +339,7 @@ pub fn outgoing(type_code: &str, summary: &str) -> DocumentMetadata {
 }
 
 pub fn pdf(tag: &str) -> Vec<u8> {
-    format!("%PDF-1.7\n% {tag}\n1 0 obj << >> endobj\n%%EOF\n").into_bytes()
+    format!("%PDF-1.7\n% {tag}\n1 0 obj << >> endobj\nstartxref\n9\n%%EOF\n").into_bytes()
 }
 
 pub fn upload<'a>(name: &str, mime: &str, bytes: &'a [u8]) -> Upload<&'a [u8]> {

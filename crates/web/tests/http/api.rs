@@ -787,9 +787,8 @@ async fn bad_files_over_the_api_register_nothing(db: Db) {
     }
     assert_eq!(stored(&h).await, before, "nothing was registered");
 
-    // FIXME: registration checks a PDF's header and end-of-file marker, not
-    // its structure, so a PDF cut in the middle and given a new marker is
-    // accepted. Asserted as it is until registration parses PDFs.
+    // A PDF cut in the middle and given a new end-of-file marker has lost
+    // its cross-reference offset: refused, nothing registered.
     let mut truncated = congso_archive::samples::text_pdf("Cat doi", 1);
     truncated.truncate(truncated.len() / 2);
     truncated.extend_from_slice(b"\n%%EOF\n");
@@ -801,7 +800,9 @@ async fn bad_files_over_the_api_register_nothing(db: Db) {
         &[("file", "cat-doi.pdf", "application/pdf", &truncated)],
     )
     .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(reply.body.contains("pdf_corrupt"), "{}", reply.body);
+    assert_eq!(stored(&h).await, before, "nothing was registered");
 }
 
 async fn secret_documents_answer_404_to_those_not_cleared(db: Db) {
