@@ -219,9 +219,9 @@ pub struct Portal {
     /// Bumped by every change made through this value, so caches of public
     /// pages know when to render again.
     generation: std::sync::atomic::AtomicU64,
-    /// The newest `updated_at` of the saved search lists this value has
-    /// applied to the index (see [`Portal::load_search_lists`]).
-    lists_applied: std::sync::atomic::AtomicI64,
+    /// The saved search lists this value has applied to the index, as
+    /// (name, `updated_at`) pairs (see [`Portal::load_search_lists`]).
+    lists_applied: std::sync::Mutex<Vec<(String, i64)>>,
 }
 
 impl Portal {
@@ -232,7 +232,7 @@ impl Portal {
             index,
             index_writes: tokio::sync::Mutex::new(()),
             generation: std::sync::atomic::AtomicU64::new(0),
-            lists_applied: std::sync::atomic::AtomicI64::new(i64::MIN),
+            lists_applied: std::sync::Mutex::new(Vec::new()),
         }
     }
 

@@ -38,6 +38,14 @@ impl ListKind {
         }
     }
 
+    /// What the list is called in messages.
+    fn label(self) -> &'static str {
+        match self {
+            ListKind::Synonyms => "synonym list",
+            ListKind::BestBets => "best bets list",
+        }
+    }
+
     pub fn from_code(code: &str) -> Option<ListKind> {
         match code {
             "synonyms" => Some(ListKind::Synonyms),
@@ -59,11 +67,7 @@ pub struct SearchLists {
 
 /// A list that does not parse: the line and what is wrong with it.
 fn invalid(kind: ListKind, line: usize, reason: &str) -> PortalError {
-    let name = match kind {
-        ListKind::Synonyms => "synonym list",
-        ListKind::BestBets => "best bets",
-    };
-    PortalError::Invalid(format!("{name}, line {line}: {reason}"))
+    PortalError::Invalid(format!("{}, line {line}: {reason}", kind.label()))
 }
 
 /// The index id a best bet names, from what staff write.
@@ -132,10 +136,7 @@ fn check_size(kind: ListKind, text: &str) -> Result<()> {
     if text.len() > MAX_LIST_BYTES {
         return Err(PortalError::Invalid(format!(
             "the {} is too long ({} bytes; at most {MAX_LIST_BYTES})",
-            match kind {
-                ListKind::Synonyms => "synonym list",
-                ListKind::BestBets => "best bets list",
-            },
+            kind.label(),
             text.len()
         )));
     }
@@ -219,9 +220,18 @@ impl Portal {
                 })),
             )
             .await?;
-        self.lists_applied
-            .fetch_max(now, std::sync::atomic::Ordering::AcqRel);
+        self.remember_applied(kind.code(), now);
         Ok(())
+    }
+
+    /// Notes that the list `name` saved at `updated_at` is in force here.
+    fn remember_applied(&self, name: &str, updated_at: i64) {
+        let mut applied = self
+            .lists_applied
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        applied.retain(|(applied_name, _)| applied_name != name);
+        applied.push((name.to_owned(), updated_at));
     }
 
     /// Applies the saved lists to the index when one changed since this
@@ -231,18 +241,27 @@ impl Portal {
     /// one in force stays.
     pub async fn load_search_lists(&self) -> Result<bool> {
         let saved = store::search_lists(&self.db).await?;
-        let newest = saved.iter().map(|list| list.updated_at).max();
-        let Some(newest) = newest else {
-            return Ok(false);
-        };
-        if newest
-            <= self
+        // Compared as (name, saved at) pairs, not by the newest time: the
+        // replicas' clocks need not agree, so a list saved elsewhere may
+        // carry an older time than one this value applied.
+        let stale: Vec<&SearchList> = {
+            let applied = self
                 .lists_applied
-                .load(std::sync::atomic::Ordering::Acquire)
-        {
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            saved
+                .iter()
+                .filter(|list| {
+                    !applied
+                        .iter()
+                        .any(|(name, at)| *name == list.name && *at == list.updated_at)
+                })
+                .collect()
+        };
+        if stale.is_empty() {
             return Ok(false);
         }
-        for list in &saved {
+        for list in stale {
             match ListKind::from_code(&list.name) {
                 Some(ListKind::Synonyms) => match Synonyms::parse(&list.body) {
                     Ok(parsed) => self.index.set_synonyms(parsed),
@@ -256,9 +275,8 @@ impl Portal {
                 },
                 None => {}
             }
+            self.remember_applied(&list.name, list.updated_at);
         }
-        self.lists_applied
-            .fetch_max(newest, std::sync::atomic::Ordering::AcqRel);
         self.changed();
         Ok(true)
     }

@@ -451,6 +451,25 @@ conformance!(
         let lists = second.search_lists().await.unwrap();
         assert_eq!(lists.best_bets, "thu tuc => /noi-dung/999\n");
         assert_eq!(lists.synonyms_saved.unwrap().1, "user:leader");
+        // A replica whose clock is behind saves a list stamped earlier than
+        // the one in force: it is still picked up.
+        congso_store::portal::save_search_list(
+            &db,
+            &congso_store::portal::SearchList {
+                name: "synonyms".into(),
+                body: "XDNOCU, giấy phép xây dựng\n".into(),
+                updated_at: 1,
+                updated_by: "user:leader".into(),
+            },
+        )
+        .await
+        .unwrap();
+        assert!(first.load_search_lists().await.unwrap());
+        assert_eq!(
+            hits(&first, "xdnocu").await,
+            vec![congso_portal::index_id(id)]
+        );
+        assert!(hits(&first, "gpxdno").await.is_empty());
         let actions = ledger_actions(&ledger).await;
         assert_eq!(
             actions

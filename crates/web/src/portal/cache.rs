@@ -111,8 +111,16 @@ impl PageCache {
     /// Forgets a page whose fresh rendering may not be kept (it is gone,
     /// or failed), so its old copy is never served again.
     fn remove(&self, key: &(String, &'static str)) {
-        if let Ok(mut entries) = self.entries.write() {
-            entries.remove(key);
+        // Most such pages were never kept (hostile URLs answer 404): the
+        // write lock is taken only when there is something to forget.
+        let held = self
+            .entries
+            .read()
+            .is_ok_and(|entries| entries.contains_key(key));
+        if held {
+            if let Ok(mut entries) = self.entries.write() {
+                entries.remove(key);
+            }
         }
     }
 
