@@ -67,6 +67,7 @@ export async function documentChecks({ t, browser, base, shots }) {
     { area: 'portal staff', name: 'item page', page: leaderPage, path: () => portalItemPath },
     { area: 'portal staff', name: 'categories', page: leaderPage, path: '/staff/portal/categories' },
     { area: 'portal staff', name: 'search lists', page: leaderPage, path: '/staff/portal/search-lists' },
+    { area: 'data services', name: 'services and call log', page: specialistPage, path: '/staff/data-services' },
   ];
   for (const lang of ['vi', 'en']) {
     if (ready) for (const page of [clerkPage, specialistPage, leaderPage]) await setLanguage(page, base, lang);

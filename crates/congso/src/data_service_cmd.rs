@@ -417,3 +417,79 @@ async fn call(
     }
     Ok(answer.outcome)
 }
+
+/// The web layer's way to other agencies' data services: the services in
+/// the directory in force, and calls made through this node's federation
+/// (logged and ledgered on both sides by `Federation::call_service`).
+pub struct Gateway {
+    pub federation: Federation,
+}
+
+impl congso_web::data_services::DataServiceGateway for Gateway {
+    fn services(&self) -> Vec<congso_web::data_services::OfferedService> {
+        let directory = self.federation.directory();
+        let own = self.federation.organ_code();
+        directory
+            .members()
+            .filter(|member| member.is_active() && member.entry.organ_code != own)
+            .flat_map(|member| {
+                member.entry.services.iter().map(|service| {
+                    congso_web::data_services::OfferedService {
+                        provider: member.entry.organ_code.clone(),
+                        provider_name: member.entry.name.clone(),
+                        code: service.code.clone(),
+                        name: service.name.clone(),
+                        description: service.description.clone(),
+                        input_schema: service.input_schema.clone(),
+                        output_schema: service.output_schema.clone(),
+                    }
+                })
+            })
+            .collect()
+    }
+
+    fn call<'a>(
+        &'a self,
+        call: congso_web::data_services::ServiceCall,
+        username: &'a str,
+    ) -> congso_web::data_services::BoxFuture<
+        'a,
+        Result<congso_web::data_services::CallResult, String>,
+    > {
+        Box::pin(async move {
+            let request = CallRequest {
+                provider: call.provider,
+                service: call.service,
+                input: call.input,
+                purpose: call.purpose,
+                user_id: call.user_id,
+                user_name: call.user_name,
+                request_id: None,
+            };
+            let answer = self
+                .federation
+                .call_service(&request, &Actor::User(username.to_owned()))
+                .await
+                .map_err(|error| error.to_string())?;
+            let (message, errors, result, answered_at) = match &answer.response {
+                Some(response) => (
+                    response.message.clone(),
+                    response.errors.iter().map(ToString::to_string).collect(),
+                    response.result.clone(),
+                    Some(response.answered_at),
+                ),
+                None => (answer.detail.clone(), Vec::new(), None, None),
+            };
+            Ok(congso_web::data_services::CallResult {
+                request_id: answer.request_id,
+                outcome: answer.outcome.code().to_owned(),
+                message,
+                errors,
+                result,
+                answered_at,
+                request_sha256: answer.request_sha256,
+                response_sha256: answer.response_sha256,
+            })
+        })
+    }
+}

@@ -121,12 +121,103 @@ pub async fn start(
         service: service.clone(),
         clerk: clerk.clone(),
     });
+    // The workflow's dispatch step and recall send through this node's
+    // federation from now on.
+    service.set_dispatcher(Arc::new(NodeDispatcher {
+        federation: federation.clone(),
+    }));
     federation.register_handler(DOCUMENT_KIND, Arc::new(DocumentHandler(shared.clone())))?;
     federation.register_handler(STATUS_KIND, Arc::new(StatusHandler(shared)))?;
     let federation = federation.clone();
     Ok(tokio::spawn(send_status_loop(
         federation, service, clerk, stop,
     )))
+}
+
+/// The documents service's way out: queue on this node's federation outbox
+/// and read delivery state back from it.
+struct NodeDispatcher {
+    federation: Federation,
+}
+
+impl congso_docs::dispatch::Dispatcher for NodeDispatcher {
+    fn reachable(&self, organ_code: &str) -> bool {
+        self.federation
+            .directory()
+            .active_member(organ_code)
+            .is_ok()
+    }
+
+    fn send<'a>(
+        &'a self,
+        document_id: i64,
+        recipient: &'a str,
+        revocation: bool,
+        package: &'a std::path::Path,
+    ) -> BoxFuture<'a, Result<bool, String>> {
+        Box::pin(async move {
+            let message_id = document_message_id(
+                self.federation.organ_code(),
+                document_id,
+                recipient,
+                revocation,
+            );
+            let payload = tokio::fs::File::open(package)
+                .await
+                .map_err(|error| format!("cannot read the edXML package: {error}"))?;
+            let queued = self
+                .federation
+                .send_once(&message_id, recipient, DOCUMENT_KIND, payload)
+                .await
+                .map_err(|error| {
+                    format!("cannot queue document {document_id} for {recipient}: {error}")
+                })?;
+            if queued.is_some() {
+                tracing::info!(document_id, %recipient, %message_id, revocation, "document queued for a recipient");
+            }
+            Ok(queued.is_some())
+        })
+    }
+
+    fn transport<'a>(
+        &'a self,
+        document_id: i64,
+        recipient: &'a str,
+        revocation: bool,
+    ) -> BoxFuture<'a, Result<Option<congso_docs::dispatch::Transport>, String>> {
+        Box::pin(async move {
+            let message_id = document_message_id(
+                self.federation.organ_code(),
+                document_id,
+                recipient,
+                revocation,
+            );
+            let status = self
+                .federation
+                .status(&message_id)
+                .await
+                .map_err(|error| format!("cannot read the outbox: {error}"))?;
+            Ok(status.map(|status| congso_docs::dispatch::Transport {
+                message_id: status.message_id,
+                state: match status.state {
+                    congso_federation::outbox::DeliveryState::Queued => "queued",
+                    congso_federation::outbox::DeliveryState::Sent => "sent",
+                    congso_federation::outbox::DeliveryState::Received => "received",
+                    congso_federation::outbox::DeliveryState::Rejected => "rejected",
+                }
+                .to_owned(),
+                attempts: status.attempts,
+                queued_at: status.created_at,
+                next_attempt_at: status.next_attempt_at,
+                last_error: status.last_error,
+                sent_at: status.sent_at,
+                received_at: status.received_at,
+                receipt_at: status.receipt_at,
+                receipt: status.receipt_bytes,
+                receipt_signature: status.receipt_signature,
+            }))
+        })
+    }
 }
 
 struct Receiving {

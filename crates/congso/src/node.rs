@@ -280,6 +280,12 @@ pub async fn serve(node: Node, on_ready: impl FnOnce(SocketAddr)) -> anyhow::Res
     // The federation listener and workers run when the node belongs to a
     // federation; they stop after the HTTP server, before the ledger.
     let federation = crate::federation_cmd::start_service(&node, &ledger).await?;
+    if let Some(federation) = &federation {
+        // Staff call other agencies' data services through it.
+        state.set_data_services(std::sync::Arc::new(crate::data_service_cmd::Gateway {
+            federation: federation.clone(),
+        }));
+    }
     let (stop_tasks, stopped) = watch::channel(false);
     let delivery = crate::mail::Delivery::from_config(&node.config)?;
     let mut tasks = spawn_background_tasks(&node, delivery, stopped.clone());

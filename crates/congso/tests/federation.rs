@@ -789,11 +789,12 @@ fn a_dispatched_document_is_registered_by_the_recipient_and_its_status_comes_bac
         "000.21.32.H06",
         "Sở Thông tin và Truyền thông tỉnh Bắc Ninh",
     );
+    // B is the agency the demo's outgoing documents are addressed to.
     let mut b = Node::new(
         root.path(),
         "127.0.0.3",
-        "000.00.01.H26",
-        "UBND tỉnh Lào Cai",
+        "000.00.00.H06",
+        "Ủy ban nhân dân tỉnh Bắc Ninh",
     );
 
     // A: the demo agency and its documents (seeded before the port opens).
@@ -845,11 +846,11 @@ fn a_dispatched_document_is_registered_by_the_recipient_and_its_status_comes_bac
     let issued = documents(&a, "outgoing")
         .into_iter()
         .find(|row| {
-            row.number_text.is_some()
+            row.state == "dispatched"
                 && row.recalled_at.is_none()
                 && row.edxml_document_id.is_some()
         })
-        .expect("the demo has an issued outgoing document");
+        .expect("the demo has a dispatched outgoing document");
     let edxml_id = issued.edxml_document_id.clone().unwrap();
 
     // An incoming document cannot be dispatched.
@@ -946,10 +947,313 @@ fn a_dispatched_document_is_registered_by_the_recipient_and_its_status_comes_bac
             .count(),
         1
     );
+
+    // The workflow's dispatch step sends by itself: the demo clerk takes it
+    // over the API on an issued, not yet dispatched document.
+    let decision = documents(&a, "outgoing")
+        .into_iter()
+        .find(|row| row.state == "issued" && row.recalled_at.is_none())
+        .expect("the demo has an issued document not yet dispatched");
+    let clerk = api_token(&a, "vanthu");
+    let leader = api_token(&a, "giamdoc");
+    let deliveries_path = format!("/api/documents/{}/deliveries", decision.id);
+    let (status, done) = api(
+        &a,
+        &clerk,
+        "POST",
+        &format!("/api/documents/{}/transition", decision.id),
+        Some(serde_json::json!({ "transition": "dispatch" })),
+    );
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["state"], "dispatched");
+    assert_eq!(
+        done["sending"],
+        serde_json::json!({ "sent": [{ "organ_code": b.organ_code, "name": b.name, "outcome": "queued" }], "error": null })
+    );
+    // Per recipient: B received it (signed receipt, arrival time), then
+    // reported its processing; the "Lưu" line has no organ code.
+    let mut seen = serde_json::Value::Null;
+    wait_for(
+        "the deliveries show b's receipt and status message",
+        Duration::from_secs(60),
+        || {
+            let (status, body) = api(&a, &clerk, "GET", &deliveries_path, None);
+            assert_eq!(status, 200, "{body}");
+            seen = body;
+            let to_b = &seen["recipients"][0];
+            to_b["document"]["state"] == "received"
+                && !to_b["statuses"].as_array().unwrap().is_empty()
+        },
+    );
+    let to_b = &seen["recipients"][0];
+    assert_eq!(to_b["organ_code"], b.organ_code.as_str(), "{seen}");
+    assert_eq!(to_b["reach"], "member");
+    assert_eq!(seen["recipients"][1]["reach"], "no_organ_code", "{seen}");
+    assert!(seen["recipients"][1]["document"].is_null());
+    let receipt = base64::engine::general_purpose::STANDARD
+        .decode(to_b["document"]["receipt"].as_str().unwrap())
+        .unwrap();
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(to_b["document"]["receipt_signature"].as_str().unwrap())
+        .unwrap();
+    assert!(!receipt.is_empty() && !signature.is_empty());
+    let decision_edxml = documents(&a, "outgoing")
+        .into_iter()
+        .find(|row| row.id == decision.id)
+        .and_then(|row| row.edxml_document_id)
+        .expect("an issued document has its edXML DocumentId");
+    let copy = documents(&b, "incoming")
+        .into_iter()
+        .find(|row| row.edxml_document_id.as_deref() == Some(decision_edxml.as_str()))
+        .expect("b registered the dispatched document");
+    assert_eq!(copy.arrived_at, to_b["document"]["received_at"].as_i64());
+    // Sending again (the resend action) queues nothing.
+    let (status, again) = api(
+        &a,
+        &clerk,
+        "POST",
+        &format!("/api/documents/{}/send", decision.id),
+        None,
+    );
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["sent"][0]["outcome"], "already", "{again}");
+    // A specialist may not send.
+    let specialist = api_token(&a, "chuyenvien");
+    let (status, _) = api(
+        &a,
+        &specialist,
+        "POST",
+        &format!("/api/documents/{}/send", decision.id),
+        None,
+    );
+    assert_eq!(status, 403);
+
+    // Recalling it tells B (edXML business type 1): B's copy is frozen.
+    let (status, recalled) = api(
+        &a,
+        &leader,
+        "POST",
+        &format!("/api/documents/{}/recall", decision.id),
+        Some(serde_json::json!({ "reason": "Ban hành nhầm đối tượng áp dụng" })),
+    );
+    assert_eq!(status, 200, "{recalled}");
+    wait_for("b freezes its copy", Duration::from_secs(60), || {
+        documents(&b, "incoming")
+            .into_iter()
+            .any(|row| row.id == copy.id && row.recalled_at.is_some())
+    });
+    wait_for(
+        "the revocation's receipt is shown",
+        Duration::from_secs(30),
+        || {
+            let (_, body) = api(&a, &clerk, "GET", &deliveries_path, None);
+            body["recipients"][0]["revocation"]["state"] == "received"
+        },
+    );
+    // Still one copy at B.
+    assert_eq!(
+        documents(&b, "incoming")
+            .iter()
+            .filter(|row| row.edxml_document_id.as_deref() == Some(decision_edxml.as_str()))
+            .count(),
+        1
+    );
+
+    // A replacement (edXML business type 3) of the first document, drafted,
+    // signed, issued and dispatched over the API: B registers it and
+    // freezes its copy of the replaced one with a pointer to it.
+    let specialist_token = api_token(&a, "chuyenvien");
+    let pdf = congso_archive::samples::text_pdf("Văn bản thay thế", 1);
+    let (status, draft) = api_multipart(
+        &a,
+        &specialist_token,
+        "/api/documents/outgoing",
+        &[
+            ("type_code", "cong-van"),
+            (
+                "summary",
+                "Về việc điều chỉnh kế hoạch (thay thế văn bản đã gửi)",
+            ),
+            ("recipients", &format!("{} | {}", b.name, b.organ_code)),
+            ("replaces", issued.number_notation.as_deref().unwrap()),
+            ("signer_authority", "KT."),
+            ("signer_on_behalf_of", "GIÁM ĐỐC"),
+            ("signer_position", "PHÓ GIÁM ĐỐC"),
+            ("signer_name", "Trần Văn Bình"),
+        ],
+        ("file", "thay-the.pdf", "application/pdf", &pdf),
+    );
+    assert_eq!(status, 201, "{draft}");
+    let replacement = draft["row"]["id"].as_i64().unwrap();
+    assert_eq!(
+        draft["metadata"]["replaces"][0],
+        edxml_id.as_str(),
+        "{draft}"
+    );
+    let step = |token: &str, name: &str| {
+        let (status, body) = api(
+            &a,
+            token,
+            "POST",
+            &format!("/api/documents/{replacement}/transition"),
+            Some(serde_json::json!({ "transition": name })),
+        );
+        assert_eq!(status, 200, "{name}: {body}");
+        body
+    };
+    step(&specialist_token, "submit");
+    step(&leader, "review");
+    step(&leader, "approve");
+    let (status, signed) = api(
+        &a,
+        &leader,
+        "POST",
+        &format!("/api/documents/{replacement}/sign"),
+        None,
+    );
+    assert_eq!(status, 200, "{signed}");
+    step(&clerk, "issue");
+    let dispatched = step(&clerk, "dispatch");
+    assert_eq!(
+        dispatched["sending"]["sent"][0]["outcome"], "queued",
+        "{dispatched}"
+    );
+    let replacement_edxml = documents(&a, "outgoing")
+        .into_iter()
+        .find(|row| row.id == replacement)
+        .and_then(|row| row.edxml_document_id)
+        .unwrap();
+    wait_for(
+        "b registers the replacement and freezes the replaced copy",
+        Duration::from_secs(60),
+        || {
+            let incoming = documents(&b, "incoming");
+            let registered = incoming
+                .iter()
+                .any(|row| row.edxml_document_id.as_deref() == Some(replacement_edxml.as_str()));
+            let frozen = incoming.iter().any(|row| {
+                row.edxml_document_id.as_deref() == Some(edxml_id.as_str())
+                    && row
+                        .recall_reason
+                        .as_deref()
+                        .is_some_and(|reason| reason.contains("Được thay thế"))
+            });
+            registered && frozen
+        },
+    );
     a.stop();
     b.stop();
     a.ledger_verify();
     b.ledger_verify();
+}
+
+/// A personal API token for `username` on `node`, stored the way the
+/// account page stores one (only its SHA-256).
+fn api_token(node: &Node, username: &str) -> String {
+    use sha2::Digest;
+    let (runtime, db) = open_db(node);
+    runtime.block_on(async {
+        let user = congso_store::accounts::find_credentials(&db, username)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("account {username} exists"))
+            .user;
+        let token = format!(
+            "cgs_{}",
+            hex::encode(congso_store::secrets::random_bytes::<24>())
+        );
+        congso_store::accounts::create_api_token(
+            &db,
+            user.id,
+            "kiểm thử liên thông",
+            &sha2::Sha256::digest(token.as_bytes()),
+            &token[..10],
+            congso_store::now().plus_seconds(3600),
+        )
+        .await
+        .unwrap();
+        db.close().await;
+        token
+    })
+}
+
+/// A multipart API call (text fields and one file) to `node`.
+fn api_multipart(
+    node: &Node,
+    token: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+    file: (&str, &str, &str, &[u8]),
+) -> (u16, serde_json::Value) {
+    let boundary = "congso-test-boundary-7d1f";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    let (name, file_name, mime, bytes) = file;
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {mime}\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(format!("http://{}{path}", node.http_listen))
+            .bearer_auth(token)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    })
+}
+
+/// One JSON API call to `node`'s HTTP listener: the status and the body.
+fn api(
+    node: &Node,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let url = format!("http://{}{path}", node.http_listen);
+        let request = match method {
+            "POST" => client
+                .post(&url)
+                .json(&body.unwrap_or_else(|| serde_json::json!({}))),
+            _ => client.get(&url),
+        };
+        let response = request.bearer_auth(token).send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    })
 }
 
 /// `service call` as `user` on `node`: the exit code and the printed JSON
@@ -1086,6 +1390,74 @@ fn data_services_are_granted_called_refused_and_logged_on_both_sides() {
         .unwrap();
     assert_eq!(verified.request_id, answer["request_id"].as_str().unwrap());
     let request_id = answer["request_id"].as_str().unwrap().to_owned();
+
+    // The same through the running node's API, as the staff screen calls
+    // it: the directory's services, a call with a purpose, the user's log.
+    let token = api_token(&a, "lan.nt");
+    let (status, listed) = api(&a, &token, "GET", "/api/data-services", None);
+    assert_eq!(status, 200, "{listed}");
+    assert!(
+        listed["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|service| {
+                service["code"] == code
+                    && service["provider"] == b.organ_code.as_str()
+                    && service["input_schema"]["required"][0] == "cccd"
+            }),
+        "{listed}"
+    );
+    let (status, called) = api(
+        &a,
+        &token,
+        "POST",
+        "/api/data-services/call",
+        Some(serde_json::json!({
+            "provider": b.organ_code,
+            "service": code,
+            "input": {"cccd": "001099012345"},
+            "purpose": "Giải quyết hồ sơ đăng ký kết hôn số 45/2026 (qua API)"
+        })),
+    );
+    assert_eq!(status, 200, "{called}");
+    assert_eq!(called["outcome"], "ok", "{called}");
+    assert_eq!(called["result"]["ho_ten"], "Nguyễn Văn An");
+    assert!(called["response_sha256"].as_str().unwrap().len() == 64);
+    let (status, refused) = api(
+        &a,
+        &token,
+        "POST",
+        "/api/data-services/call",
+        Some(serde_json::json!({
+            "provider": b.organ_code,
+            "service": code,
+            "input": {"cccd": "12345"},
+            "purpose": "Kiểm tra dữ liệu sai"
+        })),
+    );
+    assert_eq!(status, 200, "{refused}");
+    assert_eq!(refused["outcome"], "invalid_input", "{refused}");
+    assert!(!refused["errors"].as_array().unwrap().is_empty());
+    let (status, missing) = api(
+        &a,
+        &token,
+        "POST",
+        "/api/data-services/call",
+        Some(
+            serde_json::json!({ "provider": b.organ_code, "service": code, "input": {"cccd": "001099012345"} }),
+        ),
+    );
+    assert_eq!(status, 400, "{missing}");
+    let (status, log) = api(&a, &token, "GET", "/api/data-services/calls?limit=10", None);
+    assert_eq!(status, 200, "{log}");
+    let newest = &log["calls"][0];
+    assert_eq!(newest["purpose"], "Kiểm tra dữ liệu sai", "{log}");
+    assert!(log["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|row| row["request_id"] == called["request_id"] && row["outcome"] == "ok"));
 
     // Refusals, each with its own exit code.
     let (status, answer, output) =

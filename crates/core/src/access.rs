@@ -281,10 +281,16 @@ pub enum Action {
     /// Publish, schedule and unpublish portal content; edit the service
     /// catalogue, categories, synonyms and best bets.
     PortalPublish,
+    /// Call another agency's data service through the federation, with a
+    /// stated purpose (Decree 64 Art. 7; both sides log the call).
+    DataServiceCall,
+    /// Read the whole log of data service calls made and answered by this
+    /// node (staff who call see their own calls).
+    DataServiceLogView,
 }
 
 impl Action {
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 35] = [
         Action::AccountView,
         Action::AccountChangePassword,
         Action::AccountManageTwoFactor,
@@ -318,6 +324,8 @@ impl Action {
         Action::ApiTokenManage,
         Action::PortalEdit,
         Action::PortalPublish,
+        Action::DataServiceCall,
+        Action::DataServiceLogView,
     ];
 
     pub fn code(self) -> &'static str {
@@ -355,6 +363,8 @@ impl Action {
             Action::ApiTokenManage => "api_token_manage",
             Action::PortalEdit => "portal_edit",
             Action::PortalPublish => "portal_publish",
+            Action::DataServiceCall => "data_service_call",
+            Action::DataServiceLogView => "data_service_log_view",
         }
     }
 }
@@ -401,6 +411,13 @@ fn role_permits(role: Role, action: Action) -> bool {
         // for what the portal publishes).
         PortalEdit => matches!(role, Role::Clerk | Role::Specialist),
         PortalPublish => role == Role::Leader,
+        // Those who handle citizens' files look data up; the officers who
+        // answer for personal data and security read the whole log.
+        DataServiceCall => matches!(role, Role::Clerk | Role::Specialist | Role::Leader),
+        DataServiceLogView => matches!(
+            role,
+            Role::Administrator | Role::SecurityOfficer | Role::PrivacyOfficer
+        ),
     }
 }
 
@@ -464,6 +481,7 @@ mod tests {
                         DocumentWorkflowManage,
                         PkiManage,
                         ApiTokenManage,
+                        DataServiceLogView,
                     ],
                 ]
                 .concat(),
@@ -498,6 +516,7 @@ mod tests {
                         DocumentOverdueView,
                         ApiTokenManage,
                         PortalEdit,
+                        DataServiceCall,
                     ],
                 ]
                 .concat(),
@@ -514,6 +533,7 @@ mod tests {
                         DocumentAddRendition,
                         ApiTokenManage,
                         PortalEdit,
+                        DataServiceCall,
                     ],
                 ]
                 .concat(),
@@ -533,6 +553,7 @@ mod tests {
                         DocumentOverdueView,
                         ApiTokenManage,
                         PortalPublish,
+                        DataServiceCall,
                     ],
                 ]
                 .concat(),
@@ -546,13 +567,18 @@ mod tests {
                         LedgerViewEntries,
                         DocumentSetClearance,
                         ApiTokenManage,
+                        DataServiceLogView,
                     ],
                 ]
                 .concat(),
             ),
             (
                 Role::PrivacyOfficer,
-                [&own[..], &[StaffAreaView, ApiTokenManage]].concat(),
+                [
+                    &own[..],
+                    &[StaffAreaView, ApiTokenManage, DataServiceLogView],
+                ]
+                .concat(),
             ),
             (Role::Citizen, own.to_vec()),
         ];

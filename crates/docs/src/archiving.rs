@@ -650,6 +650,7 @@ impl Service {
                 staff_unit: None,
                 business: congso_edxml::BussinessDocType::New,
                 business_reason: None,
+                replacements: Vec::new(),
                 attachments: Vec::new(),
             },
         );

@@ -10,8 +10,9 @@ use chrono::NaiveDateTime;
 use congso_edxml::{
     AttachmentMeta, Bussiness, BussinessDocType, Code, DocumentId, DocumentType, EdDate,
     EdTimestamp, EdocMessage, FieldIssue, IssueKind, Lenient, Manifest, ManifestReference,
-    MessageHeader, OrganId, Organization, OtherInfo, PromulgationInfo, ResponseFor, Severity,
-    SignerInfo, StaffInfo, StatusCode, StatusMessage, TraceHeader, TraceHeaderList,
+    MessageHeader, OrganId, Organization, OtherInfo, PromulgationInfo, ReplacementInfo,
+    ResponseFor, Severity, SignerInfo, StaffInfo, StatusCode, StatusMessage, TraceHeader,
+    TraceHeaderList,
 };
 
 use crate::model::{
@@ -32,6 +33,9 @@ pub struct ImportedMetadata {
     pub business: Option<BussinessDocType>,
     /// `Bussiness/BussinessDocReason`.
     pub business_reason: Option<String>,
+    /// `ReplacementInfoList/ReplacementInfo/DocumentId` (business type 3):
+    /// the documents this one replaces, as sent.
+    pub replaces: Vec<String>,
     /// Problems found while mapping (beyond the parser's).
     pub issues: Vec<FieldIssue>,
 }
@@ -241,10 +245,21 @@ pub fn metadata_from_edoc(message: &EdocMessage, types: &TypeRegistry) -> Import
                 .to_owned(),
         ));
     }
+    let replaces = bussiness
+        .map(|bussiness| {
+            bussiness
+                .replacement_info_list
+                .iter()
+                .filter_map(|info| info.document_id.as_ref().map(Lenient::text))
+                .filter(|id| !id.trim().is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
     ImportedMetadata {
         metadata,
         business,
         business_reason,
+        replaces,
         issues,
     }
 }
@@ -277,6 +292,9 @@ pub struct ExportFacts<'a> {
     /// New (0) normally; revoke (1) for a recalled document.
     pub business: BussinessDocType,
     pub business_reason: Option<&'a str>,
+    /// Replaced documents (business type 3): DocumentId and the organ codes
+    /// that received it.
+    pub replacements: Vec<(String, Vec<String>)>,
     pub attachments: Vec<AttachmentMeta>,
 }
 
@@ -408,7 +426,14 @@ pub fn edoc_from_metadata(metadata: &DocumentMetadata, facts: &ExportFacts<'_>) 
                 email: None,
             }),
             paper: Some(Lenient::Valid(0)),
-            replacement_info_list: Vec::new(),
+            replacement_info_list: facts
+                .replacements
+                .iter()
+                .map(|(document_id, organs)| ReplacementInfo {
+                    document_id: Some(Lenient::parse(document_id)),
+                    organ_ids: organs.iter().map(|organ| Lenient::parse(organ)).collect(),
+                })
+                .collect(),
         }),
     };
     let manifest = (!facts.attachments.is_empty()).then(|| Manifest {
@@ -601,6 +626,7 @@ mod tests {
             staff_unit: Some("Văn phòng"),
             business: BussinessDocType::New,
             business_reason: None,
+            replacements: Vec::new(),
             attachments: vec![],
         };
         let message = edoc_from_metadata(&metadata, &facts);
@@ -669,6 +695,7 @@ mod tests {
                 staff_unit: None,
                 business: BussinessDocType::New,
                 business_reason: None,
+                replacements: Vec::new(),
                 attachments: vec![],
             };
             let bytes = congso_edxml::write_edoc(&edoc_from_metadata(&metadata, &facts), Vec::new()).unwrap();

@@ -75,6 +75,10 @@ pub enum DocsError {
     /// The archive or signing service failed.
     #[error("archive: {0}")]
     Archive(String),
+    /// The federation could not take the document (its outbox or
+    /// directory failed); nothing was queued for that recipient.
+    #[error("cannot hand the document to the federation: {0}")]
+    Dispatch(String),
     #[error("io error: {0}")]
     Io(#[from] std::io::Error),
     #[error(transparent)]

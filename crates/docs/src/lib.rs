@@ -14,12 +14,16 @@
 //! - [`federated`]: what the federation glue needs: the system clerk,
 //!   registration with the inbox arrival time, export for dispatch, status
 //!   messages waiting to be sent.
+//! - [`dispatch`]: electronic dispatch through the node's [`dispatch::Dispatcher`]
+//!   (the federation), revocations on recall, and per-recipient delivery
+//!   state with receipts and the recipients' status messages.
 //! - [`archiving`]: the glue to the node's signing service and archive: the
 //!   sign step, archiving on registration, issue and dispatch, packages.
 //! - [`bench`]: the registration throughput benchmark.
 
 pub mod archiving;
 pub mod bench;
+pub mod dispatch;
 pub mod edxml_map;
 pub mod error;
 pub mod federated;

@@ -354,6 +354,10 @@ pub struct DocumentMetadata {
     pub file_holder: Option<String>,
     /// Ghi chú.
     pub notes: Option<String>,
+    /// The edXML DocumentIds of earlier outgoing documents of ours that
+    /// this one replaces (văn bản thay thế; edXML business type 3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaces: Vec<String>,
 }
 
 /// One problem with one field, for the form that shows it.

@@ -164,6 +164,9 @@ pub struct Service {
     settings: Arc<Settings>,
     /// The node's archive and signing service (see `archiving`).
     pub(crate) archive: Option<congso_archive::Archive>,
+    /// How documents reach other agencies, once the node attaches it
+    /// (see `dispatch`); shared by every clone.
+    pub(crate) dispatcher: Arc<std::sync::OnceLock<Arc<dyn crate::dispatch::Dispatcher>>>,
 }
 
 impl std::fmt::Debug for Service {
@@ -264,6 +267,9 @@ pub struct TransitionDone {
     pub number: Option<String>,
     pub due_date: Option<String>,
     pub ledger_seq: u64,
+    /// The dispatch step on a node in a federation: what was queued for
+    /// which recipient (see `dispatch`).
+    pub sending: Option<crate::dispatch::Sending>,
 }
 
 /// The signed file the signing engine produced, already in the blob store.
@@ -397,6 +403,7 @@ impl Service {
             agency: Arc::new(agency),
             settings: Arc::new(settings),
             archive: None,
+            dispatcher: Arc::default(),
         }
     }
 
@@ -980,6 +987,10 @@ impl Service {
         if blocking {
             return Err(DocsError::EdxmlRejected(issues));
         }
+        // A new document replacing earlier ones (business type 3 under its
+        // own DocumentId) is registered as itself; the copies of the
+        // documents it replaces are frozen and marked afterwards.
+        let mut replaced_ids: Vec<String> = Vec::new();
         if let (Some(business), Some(edxml_id)) =
             (imported.business, metadata.edxml_document_id.clone())
         {
@@ -992,6 +1003,7 @@ impl Service {
                             business,
                             imported.business_reason,
                             &metadata,
+                            None,
                         )
                         .await?;
                     return Ok(Imported::Applied {
@@ -1000,6 +1012,10 @@ impl Service {
                         issues,
                     });
                 }
+            }
+            if business == BussinessDocType::Replace && !imported.replaces.is_empty() {
+                replaced_ids = imported.replaces.clone();
+            } else if business != BussinessDocType::New {
                 issues.push(FieldIssue {
                     path: "TraceHeaderList/Bussiness/BussinessDocType".to_owned(),
                     severity: Severity::Warning,
@@ -1024,6 +1040,43 @@ impl Service {
                 metadata.edxml_document_id = None;
             }
         }
+        let sender_code = metadata
+            .sender
+            .as_ref()
+            .and_then(|sender| sender.organ_code.clone());
+        let replacement_label = format!(
+            "{}{}",
+            metadata.number.clone().unwrap_or_default(),
+            metadata
+                .notation
+                .as_ref()
+                .map(|notation| format!("/{notation}"))
+                .unwrap_or_default()
+        );
+        // What a replacement replaces is looked up before registering, so
+        // the clerk sees (and the document keeps) what could not be found.
+        let mut to_freeze = Vec::new();
+        for replaced in &replaced_ids {
+            let path = "TraceHeaderList/Bussiness/ReplacementInfoList/ReplacementInfo/DocumentId";
+            match self.find_incoming_by_edxml_id(replaced).await? {
+                // Only the agency that sent a document may replace it.
+                Some(old) if old.sender_organ_code != sender_code => issues.push(FieldIssue {
+                    path: path.to_owned(),
+                    severity: Severity::Warning,
+                    kind: IssueKind::Inconsistent,
+                    message: format!("{replaced} was sent by another agency; it is left as it is"),
+                }),
+                Some(old) if old.recalled_at.is_some() => {}
+                Some(old) => to_freeze.push(old),
+                None => issues.push(FieldIssue {
+                    path: path.to_owned(),
+                    severity: Severity::Warning,
+                    kind: IssueKind::Inconsistent,
+                    message: format!("the replaced document {replaced} was never registered here"),
+                }),
+            }
+        }
+        let metadata_copy = (!to_freeze.is_empty()).then(|| metadata.clone());
         let mut new_files = Vec::with_capacity(spooled.len());
         for (index, file) in spooled.into_iter().enumerate() {
             let source = tokio::fs::File::open(file.spool.path()).await?;
@@ -1054,6 +1107,23 @@ impl Service {
         let registered = self
             .register_prepared(acting, metadata, new_files, issues.clone(), arrived_at)
             .await?;
+        if let Some(metadata) = metadata_copy {
+            for old in to_freeze {
+                let reason = format!(
+                    "Được thay thế bằng văn bản {replacement_label} (số đến {}/{})",
+                    registered.arrival_number, registered.year
+                );
+                self.apply_business(
+                    acting,
+                    old,
+                    BussinessDocType::Replace,
+                    None,
+                    &metadata,
+                    Some(reason),
+                )
+                .await?;
+            }
+        }
         Ok(Imported::Registered { registered, issues })
     }
 
@@ -1077,6 +1147,7 @@ impl Service {
         business: BussinessDocType,
         reason: Option<String>,
         metadata: &DocumentMetadata,
+        freeze: Option<String>,
     ) -> Result<i64> {
         let kind = match business {
             BussinessDocType::Revoke => "sender_revoked",
@@ -1091,12 +1162,17 @@ impl Service {
             document_id: first.id,
             expected_version: first.version,
             event,
-            // A revocation by the sender freezes our copy: marked, not deleted.
-            recall_reason: (business == BussinessDocType::Revoke).then(|| {
-                reason
-                    .clone()
-                    .unwrap_or_else(|| "Cơ quan gửi thu hồi văn bản".to_owned())
-            }),
+            // A revocation by the sender freezes our copy: marked, not
+            // deleted; so does a replacement by a new document.
+            recall_reason: if business == BussinessDocType::Revoke {
+                Some(
+                    reason
+                        .clone()
+                        .unwrap_or_else(|| "Cơ quan gửi thu hồi văn bản".to_owned()),
+                )
+            } else {
+                freeze
+            },
             ..Default::default()
         };
         let applied = store::apply(&self.db, &change).await?;
@@ -1119,6 +1195,58 @@ impl Service {
 
     // ------------------------------------------------------------ outgoing drafts
 
+    /// Resolves what a draft says it replaces: each entry is the edXML
+    /// DocumentId or the number and notation (`12/QĐ-UBND`) of an issued
+    /// outgoing document of ours, and is kept as its DocumentId (what the
+    /// recipients know it by).
+    async fn resolve_replaces(&self, metadata: &mut DocumentMetadata) -> Result<()> {
+        if metadata.replaces.len() > 20 {
+            return Err(DocsError::Invalid(vec![crate::model::FieldError::new(
+                "replaces",
+                "too_long",
+                "một văn bản thay thế tối đa 20 văn bản",
+            )]));
+        }
+        let organization = self.agency.organization_id;
+        let mut resolved: Vec<String> = Vec::with_capacity(metadata.replaces.len());
+        let mut errors = Vec::new();
+        for (index, entry) in metadata.replaces.iter().enumerate() {
+            let entry = entry.trim();
+            if entry.is_empty() {
+                continue;
+            }
+            let field = format!("replaces[{index}]");
+            let edxml_id = if store::find_outgoing_by_edxml_id(&self.db, organization, entry)
+                .await?
+                .is_some()
+            {
+                Some(entry.to_owned())
+            } else {
+                match store::find_outgoing_by_number(&self.db, organization, entry).await? {
+                    Some((_, Some(edxml_id))) => Some(edxml_id),
+                    Some((_, None)) | None => None,
+                }
+            };
+            match edxml_id {
+                Some(edxml_id) => {
+                    if !resolved.contains(&edxml_id) {
+                        resolved.push(edxml_id);
+                    }
+                }
+                None => errors.push(crate::model::FieldError::new(
+                    field,
+                    "unknown",
+                    format!("không có văn bản đi đã ban hành nào số {entry:?}"),
+                )),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(DocsError::Invalid(errors));
+        }
+        metadata.replaces = resolved;
+        Ok(())
+    }
+
     /// Creates an outgoing draft held by its author.
     pub async fn create_draft(
         &self,
@@ -1139,6 +1267,7 @@ impl Service {
         if !errors.is_empty() {
             return Err(DocsError::Invalid(errors));
         }
+        self.resolve_replaces(&mut metadata).await?;
         if metadata.secrecy > acting.clearance {
             return Err(DocsError::Forbidden(
                 "a draft cannot be more secret than its author's clearance".to_owned(),
@@ -1221,6 +1350,7 @@ impl Service {
         if !errors.is_empty() {
             return Err(DocsError::Invalid(errors));
         }
+        self.resolve_replaces(&mut metadata).await?;
         if metadata.secrecy > acting.clearance {
             return Err(DocsError::Forbidden(
                 "a draft cannot be more secret than its author's clearance".to_owned(),
@@ -1698,6 +1828,23 @@ impl Service {
         if let Some(stage) = stage {
             self.archive_after(&acting.actor(), id, stage).await?;
         }
+        // The step is taken; sending it electronically follows. A failure
+        // here is reported with the step's result (the step stands, and
+        // `send_electronically` finishes the job).
+        let sending = if transition.effect == Effect::Dispatch && self.dispatcher().is_some() {
+            Some(match self.send_to_recipients(acting, id).await {
+                Ok(sending) => sending,
+                Err(error) => {
+                    tracing::warn!(document_id = id, %error, "dispatched, but sending it electronically failed");
+                    crate::dispatch::Sending {
+                        sent: Vec::new(),
+                        error: Some(error.to_string()),
+                    }
+                }
+            })
+        } else {
+            None
+        };
         Ok(TransitionDone {
             document_id: id,
             state: transition.to.clone(),
@@ -1705,6 +1852,7 @@ impl Service {
             number,
             due_date: due_text,
             ledger_seq,
+            sending,
         })
     }
 
@@ -1946,6 +2094,7 @@ impl Service {
             number: None,
             due_date: None,
             ledger_seq,
+            sending: None,
         })
     }
 
@@ -1982,6 +2131,18 @@ impl Service {
             serde_json::json!({ "reason": reason }),
         )
         .await?;
+        // A dispatched document's recipients are told (edXML business type
+        // 1). The recall stands whatever happens here; the revocation waits
+        // in the outbox, or is sent again from the document's page.
+        if row.dispatched_at.is_some() && self.dispatcher().is_some() {
+            let sent = match self.system_clerk().await {
+                Ok(clerk) => self.send_to_recipients(&clerk, id).await,
+                Err(error) => Err(error),
+            };
+            if let Err(error) = sent {
+                tracing::warn!(document_id = id, %error, "recalled, but sending the revocation failed");
+            }
+        }
         Ok(())
     }
 
@@ -2325,6 +2486,31 @@ impl Service {
         }
         let own = self.agency.own();
         let recalled = detail.row.recalled_at.is_some();
+        // A replacement names each replaced document and the agencies that
+        // received it (edXML ReplacementInfo).
+        let mut replacements = Vec::with_capacity(metadata.replaces.len());
+        for replaced in &metadata.replaces {
+            let organs = match store::find_outgoing_by_edxml_id(
+                &self.db,
+                self.agency.organization_id,
+                replaced,
+            )
+            .await?
+            {
+                Some(replaced_id) => {
+                    match store::get_document_unchecked(&self.db, replaced_id).await? {
+                        Some(row) => Self::parse_metadata(&row)?
+                            .recipients
+                            .iter()
+                            .filter_map(|party| party.organ_code.clone())
+                            .collect(),
+                        None => Vec::new(),
+                    }
+                }
+                None => Vec::new(),
+            };
+            replacements.push((replaced.clone(), organs));
+        }
         let message: EdocMessage = edxml_map::edoc_from_metadata(
             &metadata,
             &ExportFacts {
@@ -2337,10 +2523,13 @@ impl Service {
                 staff_unit: None,
                 business: if recalled {
                     BussinessDocType::Revoke
+                } else if !replacements.is_empty() {
+                    BussinessDocType::Replace
                 } else {
                     BussinessDocType::New
                 },
                 business_reason: detail.row.recall_reason.as_deref(),
+                replacements,
                 attachments,
             },
         );

@@ -9,7 +9,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{outgoing, pdf, upload, Node};
+use common::{outgoing, pdf, to_signed, upload, Node};
 use congso_docs::files::FileKind;
 use congso_docs::service::{Imported, SignedFile, TransitionRequest};
 use congso_docs::DocsError;
@@ -626,3 +626,133 @@ conformance!(hostile_packages_register_nothing, |db: Db| async move {
     assert_eq!(store::counts(&db).await.unwrap(), before);
     node.ledger.shutdown().await.unwrap();
 });
+
+conformance!(
+    a_replacement_names_what_it_replaces_and_freezes_the_recipients_copy,
+    |db: Db| async move {
+        let node = Node::new(db.clone()).await;
+        let service = &node.service;
+        // The first decision, issued and received (here: by ourselves).
+        let first = service
+            .create_draft(
+                &node.specialist,
+                outgoing("quyet-dinh", "Về việc thành lập Tổ công tác"),
+            )
+            .await
+            .unwrap();
+        to_signed(&node, first).await;
+        let issued = service
+            .transition(&node.clerk, first, step("issue"))
+            .await
+            .unwrap();
+        let number = issued.number.unwrap();
+        let first_edxml = service
+            .get(&node.clerk, first)
+            .await
+            .unwrap()
+            .row
+            .edxml_document_id
+            .unwrap();
+        let package = service
+            .export_edxml(&node.clerk, first, Vec::new())
+            .await
+            .unwrap();
+        let Imported::Registered {
+            registered: copy, ..
+        } = service
+            .import_edxml(&node.clerk, std::io::Cursor::new(package))
+            .await
+            .unwrap()
+        else {
+            panic!("the first decision registers")
+        };
+
+        // A replacement names it by number; an unknown number is refused.
+        let mut replacement = outgoing("quyet-dinh", "Về việc thành lập Tổ công tác (thay thế)");
+        replacement.replaces = vec!["99/QĐ-KHONGCO".into()];
+        match service
+            .create_draft(&node.specialist, replacement.clone())
+            .await
+        {
+            Err(DocsError::Invalid(errors)) => {
+                assert_eq!(errors[0].field, "replaces[0]");
+                assert_eq!(errors[0].code, "unknown");
+            }
+            other => panic!("{other:?}"),
+        }
+        replacement.replaces = vec![number.clone()];
+        let second = service
+            .create_draft(&node.specialist, replacement)
+            .await
+            .unwrap();
+        let draft = service.get(&node.specialist, second).await.unwrap();
+        assert_eq!(
+            draft.metadata.replaces,
+            std::slice::from_ref(&first_edxml),
+            "kept as the DocumentId"
+        );
+        to_signed(&node, second).await;
+        service
+            .transition(&node.clerk, second, step("issue"))
+            .await
+            .unwrap();
+        let package = service
+            .export_edxml(&node.clerk, second, Vec::new())
+            .await
+            .unwrap();
+        let parsed = congso_edxml::read_edoc(&package[..]).unwrap();
+        let bussiness = parsed
+            .value
+            .trace_header_list
+            .as_ref()
+            .and_then(|list| list.bussiness.as_ref())
+            .unwrap();
+        assert_eq!(
+            bussiness
+                .bussiness_doc_type
+                .as_ref()
+                .and_then(|t| t.valid())
+                .copied(),
+            Some(congso_edxml::BussinessDocType::Replace)
+        );
+        let info = &bussiness.replacement_info_list[0];
+        assert_eq!(
+            info.document_id.as_ref().map(|id| id.text()),
+            Some(first_edxml.clone())
+        );
+        let organs: Vec<String> = info.organ_ids.iter().map(|organ| organ.text()).collect();
+        assert_eq!(
+            organs,
+            ["000.00.00.G22"],
+            "the recipients of the replaced one"
+        );
+
+        // Received: registered as a new document, and the replaced copy is
+        // frozen with a pointer to it.
+        let Imported::Registered { registered, .. } = service
+            .import_edxml(&node.clerk, std::io::Cursor::new(package))
+            .await
+            .unwrap()
+        else {
+            panic!("a replacement under its own DocumentId registers")
+        };
+        assert_ne!(registered.document_id, copy.document_id);
+        let old = service.get(&node.clerk, copy.document_id).await.unwrap();
+        assert!(old.row.recalled_at.is_some(), "the replaced copy is frozen");
+        let reason = old.row.recall_reason.unwrap();
+        assert!(reason.contains("Được thay thế bằng văn bản"), "{reason}");
+        assert!(
+            reason.contains(&format!("số đến {}/", registered.arrival_number)),
+            "{reason}"
+        );
+        let kinds: Vec<String> = service
+            .timeline(&node.clerk, copy.document_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|event| event.kind)
+            .collect();
+        assert_eq!(kinds.last().map(String::as_str), Some("sender_replaced"));
+        node.ledger.shutdown().await.unwrap();
+    }
+);

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{incoming, outgoing, pdf, upload, Node};
+use common::{incoming, outgoing, pdf, to_signed, upload, Node};
 use congso_docs::files::{FileKind, RenditionKind};
 use congso_docs::model::{Direction, Secrecy};
 use congso_docs::register::RegisterQuery;
@@ -36,42 +36,6 @@ async fn ledger_count(db: &Db) -> u64 {
 
 async fn mail_count(db: &Db) -> usize {
     congso_store::mail::pending(db, 1000).await.unwrap().len()
-}
-
-/// Takes an outgoing draft to the signed state.
-async fn to_signed(node: &Node, id: i64) {
-    let service = &node.service;
-    service
-        .transition(&node.specialist, id, step("submit"))
-        .await
-        .unwrap();
-    service
-        .transition(&node.leader, id, step("review"))
-        .await
-        .unwrap();
-    service
-        .transition(&node.leader, id, step("approve"))
-        .await
-        .unwrap();
-    let signed = node
-        .blobs
-        .put_bytes(pdf(&format!("signed {id}")).into())
-        .await
-        .unwrap();
-    service
-        .mark_signed(
-            &node.leader,
-            id,
-            SignedFile {
-                sha256: signed.sha256,
-                size: signed.size,
-                mime: "application/pdf".into(),
-                name: format!("van-ban-{id}.signed.pdf"),
-            },
-            &format!("sig-{id}"),
-        )
-        .await
-        .unwrap();
 }
 
 conformance!(

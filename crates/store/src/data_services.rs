@@ -510,6 +510,27 @@ pub async fn calls_page(db: &Db, after_seq: i64, limit: u32) -> Result<Vec<CallR
     }))
 }
 
+/// The newest logged calls, newest first: all of them, or only those a
+/// user of this node made (`caller_user_id`, caller side).
+pub async fn recent_calls(
+    db: &Db,
+    caller_user_id: Option<&str>,
+    limit: u32,
+) -> Result<Vec<CallRow>> {
+    let sql = format!(
+        "SELECT {CALL_COLUMNS} FROM data_service_calls \
+         WHERE (CAST($1 AS TEXT) IS NULL OR (side = 'caller' AND caller_user_id = $1)) \
+         ORDER BY seq DESC LIMIT $2"
+    );
+    Ok(on_db!(db, |pool| {
+        sqlx::query_as(&sql)
+            .bind(caller_user_id)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

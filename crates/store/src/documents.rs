@@ -1777,6 +1777,25 @@ pub async fn find_outgoing_by_edxml_id(
     }))
 }
 
+/// The newest issued outgoing document with this number and notation
+/// (`12/QĐ-UBND`) and its edXML DocumentId.
+pub async fn find_outgoing_by_number(
+    db: &Db,
+    organization_id: i64,
+    number_notation: &str,
+) -> Result<Option<(i64, Option<String>)>> {
+    Ok(on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT id, edxml_document_id FROM documents WHERE organization_id = $1 \
+             AND direction = 'outgoing' AND number_notation = $2 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(organization_id)
+        .bind(number_notation)
+        .fetch_optional(pool)
+        .await?
+    }))
+}
+
 /// The incoming document registered under an edXML DocumentId, whoever
 /// asks (a revocation or update from the sender must find it).
 pub async fn find_incoming_by_edxml_id(

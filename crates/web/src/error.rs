@@ -263,6 +263,14 @@ impl From<congso_docs::DocsError> for AppError {
                 )
                 .arg("id", document_id.to_string())
             },
+            DocsError::Dispatch(reason) => AppError {
+                log: Some(reason.clone()),
+                ..AppError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "dispatch_failed",
+                    "doc-error-dispatch",
+                )
+            },
             DocsError::Calendar(error) => AppError::bad_request(error.to_string()),
             other => AppError::internal(other.to_string()),
         }

@@ -7,6 +7,7 @@
 
 mod api;
 mod csrf;
+pub mod data_services;
 mod error;
 pub mod i18n;
 mod layout;
@@ -106,6 +107,8 @@ struct StateInner {
     /// The documents service (with the node's archive and signing service),
     /// attached once the node has an agency.
     documents: std::sync::OnceLock<congso_docs::Service>,
+    /// Other agencies' data services, once the node runs in a federation.
+    data_services: std::sync::OnceLock<Arc<dyn data_services::DataServiceGateway>>,
     /// The node PKI built from the configuration; without it the public PKI
     /// endpoints open one with the default settings.
     pki: std::sync::OnceLock<congso_archive::NodePki>,
@@ -140,6 +143,7 @@ impl AppState {
                 passwords,
                 agency_name: std::sync::RwLock::new(None),
                 documents: std::sync::OnceLock::new(),
+                data_services: std::sync::OnceLock::new(),
                 pki: std::sync::OnceLock::new(),
                 portal: std::sync::OnceLock::new(),
                 page_cache: portal::PageCache::default(),
@@ -185,6 +189,17 @@ impl AppState {
     /// returns whether this one did.
     pub fn set_documents(&self, service: congso_docs::Service) -> bool {
         self.inner.documents.set(service).is_ok()
+    }
+
+    /// Attaches the gateway to other agencies' data services (the node does
+    /// when it runs in a federation). Only the first call counts.
+    pub fn set_data_services(&self, gateway: Arc<dyn data_services::DataServiceGateway>) -> bool {
+        self.inner.data_services.set(gateway).is_ok()
+    }
+
+    /// The data service gateway, if the node is in a federation.
+    pub fn data_services(&self) -> Option<&Arc<dyn data_services::DataServiceGateway>> {
+        self.inner.data_services.get()
     }
 
     /// Attaches the node PKI built from the configuration (CRL address,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use congso_core::access::{AccountKind, Role, RoleSet};
 use congso_docs::files::Upload;
 use congso_docs::model::{DocumentMetadata, Party, Signer, SigningAuthority};
-use congso_docs::service::{Acting, Agency, Service, Settings};
+use congso_docs::service::{Acting, Agency, Service, Settings, SignedFile};
 use congso_docs::types::TypeRegistry;
 use congso_docs::workflow::Workflows;
 use congso_store::accounts::{self, NewOrganization, NewUser};
@@ -347,5 +347,49 @@ pub fn upload<'a>(name: &str, mime: &str, bytes: &'a [u8]) -> Upload<&'a [u8]> {
         name: name.into(),
         mime: mime.into(),
         reader: bytes,
+    }
+}
+
+/// Takes an outgoing draft through submit, review, approve and sign (with a
+/// stand-in signed PDF).
+pub async fn to_signed(node: &Node, id: i64) {
+    let service = &node.service;
+    service
+        .transition(&node.specialist, id, step("submit"))
+        .await
+        .unwrap();
+    service
+        .transition(&node.leader, id, step("review"))
+        .await
+        .unwrap();
+    service
+        .transition(&node.leader, id, step("approve"))
+        .await
+        .unwrap();
+    let signed = node
+        .blobs
+        .put_bytes(pdf(&format!("signed {id}")).into())
+        .await
+        .unwrap();
+    service
+        .mark_signed(
+            &node.leader,
+            id,
+            SignedFile {
+                sha256: signed.sha256,
+                size: signed.size,
+                mime: "application/pdf".into(),
+                name: format!("van-ban-{id}.signed.pdf"),
+            },
+            &format!("sig-{id}"),
+        )
+        .await
+        .unwrap();
+}
+
+fn step(name: &str) -> congso_docs::service::TransitionRequest {
+    congso_docs::service::TransitionRequest {
+        transition: name.into(),
+        ..Default::default()
     }
 }

@@ -327,6 +327,28 @@ async fn recall(
     Ok(Json(service.get(&acting, id).await?).into_response())
 }
 
+/// Every recipient of an outgoing document and where it stands with each.
+async fn deliveries(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let (service, acting) = begin(&state, &user, Action::DocumentView).await?;
+    let recipients = service.deliveries(&acting, id).await?;
+    Ok(Json(serde_json::json!({ "document_id": id, "recipients": recipients })).into_response())
+}
+
+/// Sends a dispatched document (or its revocation) to the recipients it
+/// has not been queued for yet.
+async fn send_electronically(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let (service, acting) = begin(&state, &user, Action::DocumentDispatch).await?;
+    Ok(Json(service.send_electronically(&acting, id).await?).into_response())
+}
+
 /// Publishes an issued document to the portal (or updates its item).
 async fn publish_to_portal(
     State(state): State<AppState>,
@@ -491,6 +513,7 @@ fn errors(codes: &[&str]) -> serde_json::Map<String, Value> {
             "413" => "The upload is over the node's limit",
             "415" => "The file type is not accepted or does not match its content",
             "422" => "The edXML package was rejected (details.issues)",
+            "503" => "A service the node depends on failed (the federation outbox, the timestamp authority); nothing was half-done, try again",
             _ => "Error",
         };
         map.insert(
@@ -827,6 +850,34 @@ pub(super) fn routes() -> Vec<ApiRoute> {
                 Some(json_body(json!({"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}))),
                 ("200", json_ok("The document", reference("Document"))),
                 &["400", "401", "403", "404", "409"],
+            ),
+            false,
+        ),
+        route(
+            "get",
+            "/api/documents/{id}/deliveries",
+            get(deliveries),
+            operation(
+                "deliveries",
+                "Every recipient of an outgoing document: whether it can be reached through the federation, where the document and its revocation stand in the outbox (queued, sent with attempts and last error, received with the recipient's signed receipt and arrival time, rejected), and the edXML status messages the recipient sent back",
+                vec![id_param()],
+                None,
+                ("200", json_ok("Recipients", reference("Deliveries"))),
+                &["401", "403", "404", "409"],
+            ),
+            false,
+        ),
+        route(
+            "post",
+            "/api/documents/{id}/send",
+            post(send_electronically),
+            operation(
+                "sendElectronically",
+                "Send a dispatched document (its revocation once recalled) through the federation to every recipient it has not been queued for yet; the dispatch step does this by itself, this finishes a send that failed or reaches recipients that joined later. Never queues a message twice",
+                vec![id_param()],
+                None,
+                ("200", json_ok("What was queued for whom", reference("Sending"))),
+                &["401", "403", "404", "409", "503"],
             ),
             false,
         ),

@@ -12,6 +12,7 @@
 //! OpenAPI operation; the router and the document are both built from it.
 
 mod auth;
+mod data_services;
 mod documents;
 pub mod openapi;
 
@@ -50,6 +51,7 @@ pub fn table() -> Vec<ApiRoute> {
         upload: false,
     }];
     routes.extend(documents::routes());
+    routes.extend(data_services::routes());
     routes
 }
 

@@ -95,6 +95,7 @@ fn components() -> Value {
                     "copies": {"type": "string"},
                     "file_holder": {"type": "string"},
                     "notes": {"type": "string"},
+                    "replaces": {"type": "string", "description": "Documents of ours this one replaces (edXML business type 3): number and notation (`12/QĐ-UBND`) or edXML DocumentId, one per line"},
                     "version": {"type": "string", "description": "For edits: the version read"},
                     "file": {"type": "string", "contentMediaType": "application/octet-stream"}
                 }
@@ -132,7 +133,55 @@ fn components() -> Value {
                     "version": {"type": "integer"},
                     "number": {"type": ["string", "null"]},
                     "due_date": {"type": ["string", "null"]},
-                    "ledger_seq": {"type": "integer"}
+                    "ledger_seq": {"type": "integer"},
+                    "sending": {"oneOf": [{"$ref": "#/components/schemas/Sending"}, {"type": "null"}], "description": "The dispatch step on a node in a federation: what was queued for whom"}
+                }
+            },
+            "Sending": {
+                "type": "object",
+                "properties": {
+                    "sent": {"type": "array", "items": {"type": "object", "properties": {
+                        "organ_code": {"type": "string"},
+                        "name": {"type": "string"},
+                        "outcome": {"type": "string", "enum": ["queued", "already", "not_member"]}
+                    }}},
+                    "error": {"type": ["string", "null"], "description": "Sending failed after the step was taken; send again with POST /api/documents/{id}/send"}
+                }
+            },
+            "Transport": {
+                "type": "object",
+                "properties": {
+                    "message_id": {"type": "string"},
+                    "state": {"type": "string", "enum": ["queued", "sent", "received", "rejected"]},
+                    "attempts": {"type": "integer"},
+                    "queued_at": {"type": "integer", "description": "µs since the epoch"},
+                    "next_attempt_at": {"type": ["integer", "null"]},
+                    "last_error": {"type": ["string", "null"]},
+                    "sent_at": {"type": ["integer", "null"]},
+                    "received_at": {"type": ["integer", "null"], "description": "Arrival time in the recipient's signed receipt"},
+                    "receipt_at": {"type": ["integer", "null"]},
+                    "receipt": {"type": ["string", "null"], "description": "The signed receipt's exact bytes, base64"},
+                    "receipt_signature": {"type": ["string", "null"], "description": "The recipient node's signature over them, base64"}
+                }
+            },
+            "Deliveries": {
+                "type": "object",
+                "properties": {
+                    "document_id": {"type": "integer"},
+                    "recipients": {"type": "array", "items": {"type": "object", "properties": {
+                        "name": {"type": "string"},
+                        "organ_code": {"type": ["string", "null"]},
+                        "reach": {"type": "string", "enum": ["member", "not_member", "no_organ_code", "ourselves", "no_federation"]},
+                        "document": {"oneOf": [{"$ref": "#/components/schemas/Transport"}, {"type": "null"}]},
+                        "revocation": {"oneOf": [{"$ref": "#/components/schemas/Transport"}, {"type": "null"}]},
+                        "statuses": {"type": "array", "items": {"type": "object", "properties": {
+                            "code": {"type": "integer"},
+                            "label": {"type": "string"},
+                            "description": {"type": ["string", "null"]},
+                            "reported_at": {"type": ["string", "null"]},
+                            "received_at": {"type": "integer"}
+                        }}}
+                    }}}
                 }
             }
         }

@@ -434,6 +434,7 @@ pub async fn staff_home(
         ul {
             @if user.roles.permits(Action::DocumentView) { li { a href="/documents" { (ctx.t("nav-documents")) } } }
             @if user.roles.permits(Action::PortalEdit) || user.roles.permits(Action::PortalPublish) { li { a href="/staff/portal" { (ctx.t("nav-portal-admin")) } } }
+            @if user.roles.permits(Action::DataServiceCall) || user.roles.permits(Action::DataServiceLogView) { li { a href="/staff/data-services" { (ctx.t("nav-data-services")) } } }
             @if user.roles.permits(Action::UserList) { li { a href="/admin/users" { (ctx.t("nav-admin-users")) } } }
             @if user.roles.permits(Action::LedgerViewEntries) { li { a href="/admin/ledger" { (ctx.t("nav-admin-ledger")) } } }
             @if user.roles.permits(Action::DocumentWorkflowManage) { li { a href="/documents/workflow" { (ctx.t("wf-title")) } } }

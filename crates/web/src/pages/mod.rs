@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod api_tokens;
 mod auth;
+pub(crate) mod data_services;
 pub(crate) mod documents;
 mod ledger;
 mod ops;
@@ -85,6 +86,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/tsa", post(pki::timestamp))
         .merge(documents::routes(state.settings().upload_limit))
         .merge(portal_admin::routes())
+        .merge(data_services::routes())
         .fallback(fallback)
         .with_state(state)
 }

@@ -61,6 +61,8 @@ pub struct Harness {
     /// The node PKI and documents service, when built `with_documents`.
     pub pki: Option<congso_archive::NodePki>,
     pub documents: Option<congso_docs::Service>,
+    /// The application state (tests attach gateways to it).
+    pub state: AppState,
     app: Router,
     hasher: congso_web::password::Hasher,
     _dir: tempfile::TempDir,
@@ -177,6 +179,7 @@ impl Harness {
             agency_id,
             pki,
             documents: service,
+            state,
             app,
             hasher,
             _dir: dir,

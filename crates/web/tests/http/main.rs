@@ -24,6 +24,7 @@ mod harness;
 mod admin;
 mod api;
 mod csrf;
+mod data_services;
 mod documents;
 mod i18n;
 mod ledger;

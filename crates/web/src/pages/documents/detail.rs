@@ -36,6 +36,9 @@ const NOTICES: &[&str] = &[
     "doc-step-done",
     "doc-signed",
     "doc-recalled-notice",
+    "doc-sent-notice",
+    "doc-send-failed-notice",
+    "doc-send-nothing-notice",
     "portal-notice-document-published",
     "portal-notice-document-review",
 ];
@@ -122,6 +125,12 @@ pub async fn show(
     let archived = service.archive_items(&acting, id).await?;
     let portal_section =
         super::super::portal_admin::document_section(&state, &ctx, &signed_in, &detail).await?;
+    let deliveries_section =
+        if detail.direction == Direction::Outgoing && detail.row.number_text.is_some() {
+            deliveries_section(&ctx, &signed_in, service, &acting, &detail).await?
+        } else {
+            maud::Markup::default()
+        };
     let users: HashMap<i64, congso_store::accounts::User> =
         congso_store::accounts::list_users(state.db())
             .await?
@@ -215,6 +224,10 @@ pub async fn show(
                 }
                 @if let Some(signer) = &signer_text {
                     dt { (ctx.t("doc-field-signer")) } dd { (signer) }
+                }
+                @if !metadata.replaces.is_empty() {
+                    dt { (ctx.t("doc-field-replaces")) }
+                    dd { ul { @for replaced in &metadata.replaces { li { code { (replaced) } } } } }
                 }
                 @if !metadata.recipients.is_empty() {
                     dt { (ctx.t("doc-field-recipients")) }
@@ -393,6 +406,7 @@ pub async fn show(
                 p { a href={ "/documents/" (id) "/edxml" } download { (ctx.t("doc-edxml-download")) } }
             }
         }
+        (deliveries_section)
         (portal_section)
         @if !detail.assignments.is_empty() {
             section aria-labelledby="assign-h" {
@@ -441,8 +455,143 @@ pub async fn transition(
     let (service, acting) = begin(&state, &signed_in, Action::DocumentView).await?;
     let detail = service.get(&acting, id).await?;
     let request = transition_request(service, detail.direction, &fields)?;
-    service.transition(&acting, id, request).await?;
-    Ok(Redirect::to(&format!("/documents/{id}?notice=doc-step-done")).into_response())
+    let done = service.transition(&acting, id, request).await?;
+    let notice = match &done.sending {
+        Some(sending) if sending.error.is_some() => "doc-send-failed-notice",
+        Some(sending) if sending.sent.iter().any(|sent| sent.outcome == "queued") => {
+            "doc-sent-notice"
+        }
+        _ => "doc-step-done",
+    };
+    Ok(Redirect::to(&format!("/documents/{id}?notice={notice}")).into_response())
+}
+
+/// Sends a dispatched document (its revocation once recalled) to the
+/// recipients it has not been queued for yet.
+pub async fn send(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let (service, acting) = begin(&state, &signed_in, Action::DocumentDispatch).await?;
+    let sending = service.send_electronically(&acting, id).await?;
+    let notice = if sending.sent.iter().any(|sent| sent.outcome == "queued") {
+        "doc-sent-notice"
+    } else {
+        "doc-send-nothing-notice"
+    };
+    Ok(Redirect::to(&format!("/documents/{id}?notice={notice}#deliveries-h")).into_response())
+}
+
+/// The recipients of an issued document: how each is reached, where the
+/// document and its revocation stand, and what each recipient reported.
+async fn deliveries_section(
+    ctx: &Ctx<'_>,
+    signed_in: &SignedIn,
+    service: &Service,
+    acting: &Acting,
+    detail: &congso_docs::service::DocumentDetail,
+) -> Result<maud::Markup, AppError> {
+    use congso_docs::dispatch::{Reach, Transport};
+    let id = detail.row.id;
+    let recipients = service.deliveries(acting, id).await?;
+    let federated = service.has_dispatcher();
+    let recalled = detail.row.recalled_at.is_some();
+    let waiting = recipients.iter().any(|recipient| {
+        recipient.reach == Reach::Member
+            && if recalled {
+                recipient.revocation.is_none()
+            } else {
+                recipient.document.is_none()
+            }
+    });
+    let can_send = federated
+        && waiting
+        && detail.row.dispatched_at.is_some()
+        && signed_in.user.roles.permits(Action::DocumentDispatch);
+    let transport = |transport: Option<&Transport>| {
+        html! {
+            @match transport {
+                None => { span.muted { (ctx.t("doc-transport-none")) } }
+                Some(transport) => {
+                    @match transport.state.as_str() {
+                        "received" => {
+                            (ctx.ta("doc-transport-received", &[("at", &transport.received_at.map(|at| ctx.datetime(at)).unwrap_or_default())]))
+                        }
+                        "rejected" => { strong { (ctx.t("doc-transport-rejected")) } }
+                        "sent" => { (ctx.ta("doc-transport-sent", &[("attempts", &transport.attempts.to_string())])) }
+                        _ => { (ctx.t("doc-transport-queued")) }
+                    }
+                    @if transport.state != "received" {
+                        @if let Some(error) = &transport.last_error {
+                            br; span.hint { (ctx.ta("doc-transport-error", &[("error", error)])) }
+                        }
+                        @if let Some(at) = transport.next_attempt_at {
+                            @if transport.attempts > 0 {
+                                br; span.hint { (ctx.ta("doc-transport-next", &[("at", &ctx.datetime(at))])) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(html! {
+        section aria-labelledby="deliveries-h" {
+            h2 #deliveries-h { (ctx.t("doc-section-deliveries")) }
+            @if federated {
+                p.hint { (ctx.t("doc-deliveries-hint")) }
+            } @else {
+                p.muted { (ctx.t("doc-deliveries-no-federation")) }
+            }
+            @if !recipients.is_empty() {
+                div.table-wrap { table {
+                    thead { tr {
+                        th scope="col" { (ctx.t("doc-col-recipient")) }
+                        th scope="col" { (ctx.t("doc-col-reach")) }
+                        th scope="col" { (ctx.t("doc-col-transport")) }
+                        @if recalled { th scope="col" { (ctx.t("doc-col-revocation")) } }
+                        th scope="col" { (ctx.t("doc-col-recipient-status")) }
+                    } }
+                    tbody {
+                        @for recipient in &recipients {
+                            tr {
+                                th scope="row" {
+                                    (recipient.name)
+                                    @if let Some(code) = &recipient.organ_code { br; code { (code) } }
+                                }
+                                td { (ctx.t(&format!("doc-reach-{}", serde_json::to_value(recipient.reach).ok().and_then(|value| value.as_str().map(str::to_owned)).unwrap_or_default()))) }
+                                td { (transport(recipient.document.as_ref())) }
+                                @if recalled { td { (transport(recipient.revocation.as_ref())) } }
+                                td {
+                                    @if recipient.statuses.is_empty() {
+                                        span.muted { (ctx.t("doc-status-none")) }
+                                    } @else {
+                                        ol.compact {
+                                            @for status in &recipient.statuses {
+                                                li {
+                                                    (status.label)
+                                                    @if let Some(description) = &status.description { ": " (description) }
+                                                    " · " (ctx.datetime(status.received_at))
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                } }
+            }
+            @if can_send {
+                form.stack method="post" action={ "/documents/" (id) "/send" } {
+                    (ctx.csrf())
+                    p.hint { (ctx.t("doc-send-help")) }
+                    button.secondary type="submit" { (ctx.t("doc-send-submit")) }
+                }
+            }
+        }
+    })
 }
 
 pub async fn sign(

@@ -190,6 +190,16 @@ pub(crate) fn outgoing_metadata(
         copies: number(fields, "copies", &mut errors),
         file_holder: text(fields, "file_holder"),
         notes: text(fields, "notes"),
+        replaces: fields
+            .get("replaces")
+            .map(|text| {
+                text.lines()
+                    .map(str::trim)
+                    .filter(|line| !line.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
         ..DocumentMetadata::default()
     };
     finish(metadata, errors)
@@ -482,6 +492,9 @@ fn draft_fields(
             input #file_holder type="text" name="file_holder" maxlength="500" value=(value(|m| m.file_holder.clone()));
             label for="notes" { (ctx.t("doc-field-notes")) }
             input #notes type="text" name="notes" maxlength="500" value=(value(|m| m.notes.clone()));
+            label for="replaces" { (ctx.t("doc-field-replaces")) }
+            textarea #replaces name="replaces" rows="2" maxlength="2000" aria-describedby="replaces-help" { (metadata.map(|m| m.replaces.join("\n")).unwrap_or_default()) }
+            p #replaces-help .hint { (ctx.t("doc-field-replaces-help")) }
         }
         fieldset {
             legend { (ctx.t("doc-draft-signer")) }

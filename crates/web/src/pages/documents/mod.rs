@@ -62,6 +62,7 @@ pub fn routes(upload_limit: u64) -> Router<AppState> {
         .route("/documents/{id}/transition", post(detail::transition))
         .route("/documents/{id}/sign", post(detail::sign))
         .route("/documents/{id}/recall", post(detail::recall))
+        .route("/documents/{id}/send", post(detail::send))
         .route("/documents/{id}/package", get(detail::package))
         .route("/documents/{id}/edxml", get(detail::edxml))
         .merge(uploads)
