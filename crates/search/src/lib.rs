@@ -36,6 +36,7 @@ pub mod eval;
 mod highlight;
 mod index;
 mod plan;
+mod plus;
 mod synonyms;
 mod vocab;
 
