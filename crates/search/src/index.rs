@@ -691,24 +691,6 @@ impl SearchIndex {
                         top,
                     }));
                 }
-            } else if relaxed && bound(planned, required) <= self.exact_count_limit {
-                // A relaxed pass is scored without pruning anyway, so the
-                // exact count and the scoring share one pass (the scoring
-                // query matches what the matching one does: the title is
-                // part of the text).
-                let scoring = with_filters(self.scoring_query(planned, required), filters);
-                let top = TopDocs::with_limit(wanted).order_by_score();
-                let ((total, facets), top) = searcher.search(&*scoring, &(FacetCollector, top))?;
-                if total >= RELAX_BELOW || required <= least {
-                    return Ok(Some(Organic {
-                        counted: Counted {
-                            total,
-                            facets,
-                            exact: true,
-                        },
-                        top,
-                    }));
-                }
             } else {
                 let matching = with_filters(self.matching_query(planned, required), filters);
                 let counted = if bound(planned, required) <= self.exact_count_limit {
@@ -961,10 +943,13 @@ impl SearchIndex {
     /// A unit that also adds [`COORDINATION_BONUS`] to every document it
     /// matches, for queries that let documents miss some units.
     fn coordinated(unit: &dyn TantivyQuery) -> Box<dyn TantivyQuery> {
-        Box::new(crate::plus::PlusQuery::new(
-            unit.box_clone(),
-            COORDINATION_BONUS,
-        ))
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Should, unit.box_clone()),
+            (
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(unit.box_clone(), COORDINATION_BONUS)),
+            ),
+        ]))
     }
 
     fn alternative_query(&self, alternative: &Alternative) -> Box<dyn TantivyQuery> {

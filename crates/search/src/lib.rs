@@ -36,7 +36,6 @@ pub mod eval;
 mod highlight;
 mod index;
 mod plan;
-mod plus;
 mod synonyms;
 mod vocab;
 
