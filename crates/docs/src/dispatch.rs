@@ -134,7 +134,8 @@ pub struct SentTo {
     pub organ_code: String,
     pub name: String,
     /// `queued` now, `already` queued before, `not_member` (cannot be sent
-    /// electronically now).
+    /// electronically now), `never_sent` (a revocation for an agency that
+    /// never had the document).
     pub outcome: String,
 }
 
@@ -227,6 +228,17 @@ impl Service {
                 .is_some()
             {
                 "already"
+            } else if revocation
+                && dispatcher
+                    .transport(id, &code, false)
+                    .await
+                    .map_err(DocsError::Dispatch)?
+                    .is_none()
+            {
+                // A revocation goes only where the document went: an agency
+                // that never had it would register the revocation as a
+                // document of its own.
+                "never_sent"
             } else {
                 due.push(sent.len());
                 "queued"

@@ -31,14 +31,14 @@ type Sent = BTreeMap<(i64, String, bool), Vec<u8>>;
 
 #[derive(Default)]
 struct Recording {
-    members: BTreeSet<String>,
+    members: Mutex<BTreeSet<String>>,
     sent: Mutex<Sent>,
     fail: AtomicBool,
 }
 
 impl Dispatcher for Recording {
     fn reachable(&self, organ_code: &str) -> bool {
-        self.members.contains(organ_code)
+        self.members.lock().unwrap().contains(organ_code)
     }
 
     fn send<'a>(
@@ -129,7 +129,7 @@ conformance!(
             .all(|recipient| matches!(recipient.reach, Reach::NoFederation | Reach::Ourselves)));
 
         let recording = Arc::new(Recording {
-            members: ["000.00.00.G22".to_owned()].into(),
+            members: Mutex::new(["000.00.00.G22".to_owned()].into()),
             ..Default::default()
         });
         recording.fail.store(true, Ordering::SeqCst);
@@ -198,6 +198,13 @@ conformance!(
             ]
         );
 
+        // H41 joins the federation after the dispatch: it never had the
+        // document, so it gets no revocation either.
+        recording
+            .members
+            .lock()
+            .unwrap()
+            .insert("000.00.00.H41".to_owned());
         // Recalling it sends the revocation (edXML business type 1) to the
         // member, by itself.
         service
@@ -213,8 +220,20 @@ conformance!(
                 "{revocation}"
             );
         }
+        assert!(!recording.sent.lock().unwrap().contains_key(&(
+            id,
+            "000.00.00.H41".to_owned(),
+            true
+        )));
         let deliveries = service.deliveries(&node.clerk, id).await.unwrap();
         assert!(deliveries[0].revocation.is_some());
+        let resent = service.send_electronically(&node.clerk, id).await.unwrap();
+        let outcomes: Vec<&str> = resent
+            .sent
+            .iter()
+            .map(|sent| sent.outcome.as_str())
+            .collect();
+        assert_eq!(outcomes, ["already", "never_sent"]);
 
         // A draft cannot be sent.
         let draft = service

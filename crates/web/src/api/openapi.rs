@@ -143,7 +143,7 @@ fn components() -> Value {
                     "sent": {"type": "array", "items": {"type": "object", "properties": {
                         "organ_code": {"type": "string"},
                         "name": {"type": "string"},
-                        "outcome": {"type": "string", "enum": ["queued", "already", "not_member"]}
+                        "outcome": {"type": "string", "enum": ["queued", "already", "not_member", "never_sent"]}
                     }}},
                     "error": {"type": ["string", "null"], "description": "Sending failed after the step was taken; send again with POST /api/documents/{id}/send"}
                 }

@@ -500,7 +500,7 @@ async fn deliveries_section(
     let waiting = recipients.iter().any(|recipient| {
         recipient.reach == Reach::Member
             && if recalled {
-                recipient.revocation.is_none()
+                recipient.document.is_some() && recipient.revocation.is_none()
             } else {
                 recipient.document.is_none()
             }
